@@ -1,0 +1,909 @@
+"""Typed IR -> LLVM IR: one method per IR node kind.
+
+Integers are SSA values of their type's width; strings and tuples are `Mem` (an address in a
+per-CPU scratch map or on the stack). Temporaries are freed at the end of each statement;
+locals get slots for the whole program run. Every node's lowering is wrapped so that an
+unexpected failure becomes a `BtcError` at the node's span.
+"""
+from __future__ import annotations
+
+import contextlib
+from dataclasses import dataclass, field
+
+from llvmlite import ir
+
+from btc import meta as M
+from btc.backend_bpf import arith, hist
+from btc.backend_bpf.builder import BpfBuilder, Mem
+from btc.backend_bpf.debuginfo import DebugInfo
+from btc.backend_bpf.helpers import BPF_ANY, BPF_NOEXIST, BpfFunc
+from btc.backend_bpf.layout import I8, I32, I64, PTR, MapPlan, as_int_type, is_memory, llvm_int
+from btc.diagnostics import NO_SPAN, BtcError
+from btc.ir import nodes as N
+from btc.ir import types as T
+from btc.runtime.abi import ProgType
+
+STACK_TEMP_MAX = 16  # temporaries up to this size live on the stack, bigger ones in scratch
+MAX_CPUS = 1024  # bound of the per-CPU summing loop for aggregation reads
+
+
+@dataclass
+class ModuleCtx:
+    """What every function's lowering shares: the module, maps and load-time constants."""
+
+    module: ir.Module
+    di: DebugInfo
+    prog: N.Program
+    maps: dict[str, tuple[MapPlan, ir.GlobalVariable]]
+    map_index: dict[str, int]
+    events: ir.GlobalVariable
+    lost: ir.GlobalVariable
+    rodata: ir.GlobalVariable | None
+    slots: dict[tuple, M.RodataSlot]
+    scratch: ir.GlobalVariable | None = None
+    scratch_size: int = 0
+
+    def scratch_map(self) -> ir.GlobalVariable:
+        if self.scratch is None:
+            lty = ir.LiteralStructType([PTR] * 4)
+            self.scratch = ir.GlobalVariable(self.module, lty, M.SCRATCH_MAP)
+            self.scratch.initializer = ir.Constant(lty, None)
+            self.scratch.section = ".maps"
+            self.scratch.align = 8
+        return self.scratch
+
+
+@dataclass
+class _Loop:
+    cont: ir.Block
+    brk: ir.Block
+
+
+@dataclass
+class _Temps:
+    scratch_top: int = 0
+    scratch_high: int = 0
+    stack_used: int = 0
+    stack: list = field(default_factory=list)
+
+
+class FunctionLowerer:
+    def __init__(self, mc: ModuleCtx, fn_ir: N.Function):
+        self.mc = mc
+        self.f = fn_ir
+        fnty = ir.FunctionType(I32, [PTR])
+        self.fn = ir.Function(mc.module, fnty, fn_ir.name)
+        self.fn.section = fn_ir.probe.section
+        self.fn.attributes.add("nounwind")
+        self.fn.args[0].name = "ctx"
+        self.ctx = self.fn.args[0]
+        self.entry = self.fn.append_basic_block("entry")
+        self.body = self.fn.append_basic_block("body")
+        self.b = ir.IRBuilder(self.body)
+        self.bpf = BpfBuilder(self.b)
+        line = fn_ir.span.line if fn_ir.span is not NO_SPAN else fn_ir.probe.span.line
+        self.sp = mc.di.subprogram(fn_ir.name, max(line, 0))
+        self.fn.set_metadata("dbg", self.sp)
+        self.loc0 = mc.di.location(self.sp, max(line, 0), 0)
+        self.b.debug_metadata = self.loc0
+        self.scratch_ptr: ir.Value | None = None
+        self.t = _Temps()
+        self.locals: dict[str, tuple[T.Type, object]] = {}
+        self.loops: list[_Loop] = []
+        self._zero_key: ir.Value | None = None
+
+    # ------------------------------------------------------------ driver
+
+    def lower(self) -> int:
+        """Lower the function; returns the scratch bytes it needs."""
+        if self.f.filter is not None:
+            self._wrap(self.f.filter, self._filter, self.f.filter)
+        self._declare_locals()
+        for s in self.f.body:
+            self.stmt(s)
+        if not self.b.block.is_terminated:
+            self.b.ret(I32(0))
+        self._finish_entry()
+        return self.t.scratch_high
+
+    def _finish_entry(self) -> None:
+        with self._at_entry():
+            if self.scratch_ptr is not None:
+                ok = self.b.icmp_unsigned("!=", self.scratch_ptr, ir.Constant(PTR, None))
+                bail = self.fn.append_basic_block("no_scratch")
+                self.b.cbranch(ok, self.body, bail)
+                self.b.position_at_end(bail)
+                self.b.ret(I32(0))
+            else:
+                self.b.branch(self.body)
+
+    @contextlib.contextmanager
+    def _at_entry(self):
+        saved_block, saved_loc = self.b.block, self.b.debug_metadata
+        self.b.position_at_end(self.entry)
+        self.b.debug_metadata = self.loc0
+        try:
+            yield
+        finally:
+            self.b.position_at_end(saved_block)
+            self.b.debug_metadata = saved_loc
+
+    def _wrap(self, node: N.Node, fn, *args):
+        if node.span is not NO_SPAN and node.span.line > 0:
+            self.b.debug_metadata = self.mc.di.location(self.sp, node.span.line, node.span.col)
+        try:
+            return fn(*args)
+        except BtcError as e:
+            if e.span is None and node.span is not NO_SPAN:
+                e.span = node.span
+            raise
+        except Exception as e:  # an internal failure: name the construct and where it was
+            raise BtcError(f"cannot compile {type(node).__name__}: {e}", node.span) from e
+
+    def _dead_block(self) -> None:
+        self.b.position_at_end(self.fn.append_basic_block("dead"))
+
+    # ------------------------------------------------------------ memory management
+
+    def _scratch(self) -> ir.Value:
+        if self.scratch_ptr is None:
+            m = self.mc.scratch_map()
+            with self._at_entry():
+                self.scratch_ptr = self.bpf.map_lookup(m, self._zero_key_ptr())
+        return self.scratch_ptr
+
+    def _zero_key_ptr(self) -> ir.Value:
+        if self._zero_key is None:
+            with self._at_entry():
+                self._zero_key = self.b.alloca(I32, name="key0")
+                self.b.store(I32(0), self._zero_key, align=4)
+        return self._zero_key
+
+    def temp(self, size: int) -> Mem:
+        """Statement-lifetime memory of `size` bytes, 8-aligned, contents undefined."""
+        size = max(T.round_up(size, 8), 8)
+        if size <= STACK_TEMP_MAX:
+            i = self.t.stack_used
+            self.t.stack_used += 1
+            if i == len(self.t.stack):
+                with self._at_entry():
+                    a = self.b.alloca(ir.ArrayType(I8, STACK_TEMP_MAX), name=f"tmp{i}")
+                    a.align = 8
+                    a.type = PTR  # opaque: stores of any width go through it
+                self.t.stack.append(a)
+            return Mem(self.t.stack[i], 8)
+        return self._scratch_alloc(size)
+
+    def _scratch_alloc(self, size: int) -> Mem:
+        base = self._scratch()
+        off = self.t.scratch_top
+        self.t.scratch_top += T.round_up(size, 8)
+        self.t.scratch_high = max(self.t.scratch_high, self.t.scratch_top)
+        return Mem(self.bpf.at(base, off), 8)
+
+    @contextlib.contextmanager
+    def _statement_temps(self):
+        mark = (self.t.scratch_top, self.t.stack_used)
+        try:
+            yield
+        finally:
+            self.t.scratch_top, self.t.stack_used = mark
+
+    def _declare_locals(self) -> None:
+        found: dict[str, T.Type] = {}
+        for n in _walk(self.f.body):
+            if isinstance(n, N.LocalSet):
+                found.setdefault(n.name, n.value.type)
+            elif isinstance(n, N.LocalGet):
+                found.setdefault(n.name, n.type)
+        for name in sorted(found):
+            t = found[name]
+            if is_memory(t):
+                mem = self._scratch_alloc(t.size())
+                self.bpf.zero(mem, t.size())
+                self.locals[name] = (t, mem)
+            else:
+                lty = llvm_int(as_int_type(t))
+                with self._at_entry():
+                    slot = self.b.alloca(lty, name="l_" + name.lstrip("$"))
+                    self.b.store(lty(0), slot)
+                self.locals[name] = (as_int_type(t), slot)
+
+    # ------------------------------------------------------------ value helpers
+
+    def coerce(self, v: ir.Value, src: T.Type, dst: T.Type) -> ir.Value:
+        src_i, dst_i = as_int_type(src), as_int_type(dst)
+        sw, dw = src_i.bits, dst_i.bits
+        if v.type.width != sw:  # be lenient about widths the IR did not spell out
+            sw = v.type.width
+        if sw == dw:
+            return v
+        if sw > dw:
+            return self.b.trunc(v, ir.IntType(dw))
+        return (self.b.sext if src_i.signed else self.b.zext)(v, ir.IntType(dw))
+
+    def to_i64(self, v: ir.Value, src: T.Type) -> ir.Value:
+        return self.coerce(v, src, T.IntType(64, as_int_type(src).signed))
+
+    def truth(self, v, t: T.Type) -> ir.Value:
+        if isinstance(v, Mem):
+            byte = self.b.load(v.ptr, typ=I8, align=1)
+            return self.b.icmp_unsigned("!=", byte, I8(0))
+        return self.b.icmp_unsigned("!=", v, v.type(0))
+
+    def bool_value(self, cond: ir.Value, t: T.Type) -> ir.Value:
+        ty = llvm_int(as_int_type(t)) if not isinstance(t, T.VoidType) else I64
+        return self.b.zext(cond, ty)
+
+    def store_value(self, dst: Mem, dst_t: T.Type, v, src_t: T.Type) -> None:
+        """Write value `v` of type src_t into memory laid out as dst_t."""
+        if is_memory(dst_t):
+            if not isinstance(v, Mem):
+                raise BtcError(f"cannot store an integer into {dst_t}")
+            n = min(dst_t.size(), src_t.size())
+            self.bpf.copy(dst, v, n)
+            if dst_t.size() > n:
+                self.bpf.zero(Mem(self.bpf.at(dst.ptr, n), _align_at(dst.align, n)), dst_t.size() - n)
+            return
+        if isinstance(v, Mem):
+            raise BtcError(f"cannot store {src_t} into {dst_t}")
+        val = self.coerce(v, src_t, dst_t)
+        self.bpf.store_int(val, dst.ptr, min(dst.align, dst_t.size()))
+
+    def load_value(self, src: Mem, t: T.Type):
+        if is_memory(t):
+            return src
+        it = as_int_type(t)
+        return self.bpf.load_int(src.ptr, llvm_int(it), min(src.align, it.size()))
+
+    def materialize(self, v, src_t: T.Type, dst_t: T.Type) -> Mem:
+        """`v` as memory with exactly dst_t's layout (padding zeroed)."""
+        if isinstance(v, Mem) and src_t == dst_t and v.align >= 1:
+            return v
+        mem = self.temp(dst_t.size())
+        if isinstance(dst_t, T.TupleType) and src_t != dst_t:
+            self.bpf.zero(mem, dst_t.size())
+        self.store_value(mem, dst_t, v, src_t)
+        return mem
+
+    # ------------------------------------------------------------ statements
+
+    def stmt(self, s: N.Stmt) -> None:
+        method = getattr(self, "s_" + type(s).__name__, None)
+        if method is None:
+            raise BtcError(f"the BPF back end cannot compile {type(s).__name__} yet", s.span)
+        with self._statement_temps():
+            self._wrap(s, method, s)
+
+    def block(self, stmts) -> None:
+        for s in stmts:
+            self.stmt(s)
+
+    def _filter(self, e: N.Expr) -> None:
+        with self._statement_temps():
+            cond = self.truth(self.expr(e), e.type)
+            with self.b.if_then(self.b.not_(cond), likely=False):
+                self.b.ret(I32(0))
+
+    def s_ExprStmt(self, s: N.ExprStmt) -> None:
+        self.expr(s.expr)
+
+    def s_LocalSet(self, s: N.LocalSet) -> None:
+        t, slot = self.locals[s.name]
+        v = self.expr(s.value)
+        if isinstance(slot, Mem):
+            if isinstance(v, Mem) and v.ptr is slot.ptr:
+                return
+            self.store_value(slot, t, v, s.value.type)
+        else:
+            self.b.store(self.coerce(v, s.value.type, t), slot)
+
+    def s_If(self, s: N.If) -> None:
+        cond = self.truth(self.expr(s.cond), s.cond.type)
+        then_bb = self.fn.append_basic_block("then")
+        else_bb = self.fn.append_basic_block("else") if s.orelse else None
+        end_bb = self.fn.append_basic_block("endif")
+        self.b.cbranch(cond, then_bb, else_bb or end_bb)
+        self.b.position_at_end(then_bb)
+        self.block(s.then)
+        if not self.b.block.is_terminated:
+            self.b.branch(end_bb)
+        if else_bb is not None:
+            self.b.position_at_end(else_bb)
+            self.block(s.orelse)
+            if not self.b.block.is_terminated:
+                self.b.branch(end_bb)
+        self.b.position_at_end(end_bb)
+
+    def s_While(self, s: N.While) -> None:
+        cond_bb = self.fn.append_basic_block("while.cond")
+        body_bb = self.fn.append_basic_block("while.body")
+        end_bb = self.fn.append_basic_block("while.end")
+        self.b.branch(cond_bb)
+        self.b.position_at_end(cond_bb)
+        with self._statement_temps():
+            cond = self.truth(self.expr(s.cond), s.cond.type)
+        self.b.cbranch(cond, body_bb, end_bb)
+        self.b.position_at_end(body_bb)
+        self.loops.append(_Loop(cond_bb, end_bb))
+        self.block(s.body)
+        self.loops.pop()
+        if not self.b.block.is_terminated:
+            self.b.branch(cond_bb)
+        self.b.position_at_end(end_bb)
+
+    def s_Unroll(self, s: N.Unroll) -> None:
+        end_bb = self.fn.append_basic_block("unroll.end")
+        for _ in range(s.count):
+            next_bb = self.fn.append_basic_block("unroll.next")
+            self.loops.append(_Loop(next_bb, end_bb))
+            self.block(s.body)
+            self.loops.pop()
+            if not self.b.block.is_terminated:
+                self.b.branch(next_bb)
+            self.b.position_at_end(next_bb)
+        self.b.branch(end_bb)
+        self.b.position_at_end(end_bb)
+
+    def s_Break(self, s: N.Break) -> None:
+        if not self.loops:
+            raise BtcError("break outside a loop", s.span)
+        self.b.branch(self.loops[-1].brk)
+        self._dead_block()
+
+    def s_Continue(self, s: N.Continue) -> None:
+        if not self.loops:
+            raise BtcError("continue outside a loop", s.span)
+        self.b.branch(self.loops[-1].cont)
+        self._dead_block()
+
+    def s_Return(self, s: N.Return) -> None:
+        self.b.ret(I32(0))
+        self._dead_block()
+
+    # ---- maps
+
+    def _map(self, name: str) -> tuple[MapPlan, ir.GlobalVariable]:
+        try:
+            return self.mc.maps[name]
+        except KeyError:
+            raise BtcError(f"unknown map {name}") from None
+
+    def _key(self, plan: MapPlan, key: N.Expr | None, bucket: ir.Value | None = None) -> ir.Value:
+        """A pointer to the BPF key for `plan` (evaluate `key` first: no temps after this)."""
+        if plan.bucket_off is not None:
+            mem = self.temp(plan.key_size)
+            if key is not None:
+                kv = self.expr(key)
+                if plan.bucket_off != plan.user_key.size():
+                    self.bpf.zero(Mem(self.bpf.at(mem.ptr, plan.user_key.size()), 1),
+                                  plan.bucket_off - plan.user_key.size())
+                self.store_value(mem, plan.user_key, kv, key.type)
+            self.bpf.store_int(bucket, self.bpf.at(mem.ptr, plan.bucket_off), 8)
+            return mem.ptr
+        if plan.user_key is None:
+            return self._zero_key_ptr()
+        kv = self.expr(key)
+        return self.materialize(kv, key.type, plan.user_key).ptr
+
+    def _lookup_or_insert(self, plan: MapPlan, m, key_ptr: ir.Value, insert: bool) -> ir.Value:
+        """Look the key up; when missing and `insert`, insert a zero value and look again."""
+        p = self.bpf.map_lookup(m, key_ptr)
+        if plan.is_array or not insert:
+            return p
+        found_bb = self.b.block
+        miss = self.b.icmp_unsigned("==", p, ir.Constant(PTR, None))
+        with self.b.if_then(miss, likely=False):
+            zero = self.temp(plan.value_size)
+            self.bpf.zero(zero, plan.value_size)
+            self.bpf.map_update(m, key_ptr, zero.ptr, BPF_NOEXIST)
+            p2 = self.bpf.map_lookup(m, key_ptr)
+            miss_bb = self.b.block
+        phi = self.b.phi(PTR)
+        phi.add_incoming(p, found_bb)
+        phi.add_incoming(p2, miss_bb)
+        return phi
+
+    def s_MapSet(self, s: N.MapSet) -> None:
+        plan, m = self._map(s.map)
+        vt = plan.value_type
+        v = self.expr(s.value)
+        if plan.is_array:
+            p = self.bpf.map_lookup(m, self._zero_key_ptr())
+            with self.b.if_then(self.b.icmp_unsigned("!=", p, ir.Constant(PTR, None))):
+                if isinstance(vt, T.TupleType):
+                    self.bpf.zero(Mem(p, 8), vt.size())
+                self.store_value(Mem(p, 8), vt, v, s.value.type)
+            return
+        val = self.materialize(v, s.value.type, vt)
+        key = self._key(plan, s.key)
+        self.bpf.map_update(m, key, val.ptr, BPF_ANY)
+
+    def s_MapDelete(self, s: N.MapDelete) -> None:
+        plan, m = self._map(s.map)
+        if plan.is_array:  # one-entry arrays cannot lose their entry: reset it
+            p = self.bpf.map_lookup(m, self._zero_key_ptr())
+            with self.b.if_then(self.b.icmp_unsigned("!=", p, ir.Constant(PTR, None))):
+                self.bpf.zero(Mem(p, 8), plan.value_size)
+            return
+        if plan.bucket_off is not None:
+            raise BtcError("deleting one key of a histogram is not supported", s.span)
+        self.bpf.map_delete(m, self._key(plan, s.key))
+
+    def s_MapAdd(self, s: N.MapAdd) -> None:
+        plan, m = self._map(s.map)
+        vt = as_int_type(plan.value_type)
+        lty = llvm_int(vt)
+        delta = self.coerce(self.expr(s.delta), s.delta.type, vt)
+        key = self._key(plan, s.key)
+        p = self.bpf.map_lookup(m, key)
+        found = self.b.icmp_unsigned("!=", p, ir.Constant(PTR, None))
+        with self.b.if_else(found) as (hit, miss):
+            with hit:
+                self._add_in_place(p, delta, lty, atomic=not plan.percpu)
+            with miss:
+                if not plan.is_array:
+                    init = self.temp(plan.value_size)
+                    self.bpf.zero(init, plan.value_size)
+                    self.bpf.store_int(delta, init.ptr, vt.size())
+                    rc = self.bpf.map_update(m, key, init.ptr, BPF_NOEXIST)
+                    # another CPU inserted the key first: add to its entry instead
+                    with self.b.if_then(self.b.icmp_unsigned("!=", rc, I64(0)), likely=False):
+                        p2 = self.bpf.map_lookup(m, key)
+                        with self.b.if_then(self.b.icmp_unsigned("!=", p2, ir.Constant(PTR, None))):
+                            self._add_in_place(p2, delta, lty, atomic=not plan.percpu)
+
+    def _add_in_place(self, p: ir.Value, delta: ir.Value, lty: ir.IntType, atomic: bool) -> None:
+        if atomic and lty.width in (32, 64):
+            self.bpf.atomic_add(p, delta)
+            return
+        old = self.b.load(p, typ=lty, align=lty.width // 8)
+        self.b.store(self.b.add(old, delta), p, align=lty.width // 8)
+
+    def s_MapAgg(self, s: N.MapAgg) -> None:
+        plan, m = self._map(s.map)
+        agg: T.AggType = plan.value_type
+        v = None
+        if s.value is not None:
+            v = self.coerce(self.expr(s.value), s.value.type, T.IntType(64, agg.elem.signed))
+        bucket = None
+        if agg.kind in ("hist", "lhist"):
+            bucket, keep = hist.bucket(self.b, self.mc.prog.dialect, agg, v)
+            if keep is not None:  # btrace lhist drops out-of-range values
+                with self.b.if_then(keep):
+                    self._agg_update(plan, m, s.key, bucket, agg, v)
+                return
+        self._agg_update(plan, m, s.key, bucket, agg, v)
+
+    def _agg_update(self, plan: MapPlan, m, key: N.Expr | None, bucket, agg: T.AggType, v) -> None:
+        key_ptr = self._key(plan, key, bucket)
+        p = self._lookup_or_insert(plan, m, key_ptr, insert=True)
+        with self.b.if_then(self.b.icmp_unsigned("!=", p, ir.Constant(PTR, None))):
+            hist.update_value(self.b, self.mc.prog.dialect, agg, p, v)
+
+    # ---- events
+
+    def _event(self, kind: int, ident: int, payload: int, write) -> None:
+        size = M.EVENT_HEADER_SIZE + T.round_up(payload, 8)
+        rec = self.bpf.ringbuf_reserve(self.mc.events, size)
+        ok = self.b.icmp_unsigned("!=", rec, ir.Constant(PTR, None))
+        with self.b.if_else(ok, likely=True) as (have, full):
+            with have:
+                self.bpf.store_int(I64(kind | (ident << 32)), rec, 8)
+                if write is not None:
+                    write(Mem(self.bpf.at(rec, M.EVENT_HEADER_SIZE), 8))
+                self.bpf.ringbuf_submit(rec)
+            with full:
+                self._count_lost()
+
+    def _count_lost(self) -> None:
+        p = self.bpf.map_lookup(self.mc.lost, self._zero_key_ptr())
+        with self.b.if_then(self.b.icmp_unsigned("!=", p, ir.Constant(PTR, None))):
+            self.bpf.atomic_add(p, I64(1))
+
+    def s_Printf(self, s: N.Printf) -> None:
+        decl = self.mc.prog.printfs[s.fmt_id]
+        tt = decl.args_type
+        vals = [self.expr(a) for a in s.args]
+
+        def write(mem: Mem) -> None:
+            if tt.size() > sum(t.size() for t in tt.elems):
+                self.bpf.zero(mem, tt.size())
+            for v, a, t, off in zip(vals, s.args, tt.elems, tt.offsets()):
+                self.store_value(Mem(self.bpf.at(mem.ptr, off), _align_at(8, off)), t, v, a.type)
+
+        self._event(M.EV_PRINTF, s.fmt_id, tt.size(), write)
+
+    def s_PrintValue(self, s: N.PrintValue) -> None:
+        t = self.mc.prog.prints[s.print_id]
+        v = self.expr(s.value)
+        self._event(M.EV_PRINT, s.print_id, t.size(), lambda mem: self.store_value(mem, t, v, s.value.type))
+
+    def s_PrintMap(self, s: N.PrintMap) -> None:
+        def write(mem: Mem) -> None:
+            self.bpf.store_int(I64(s.top), mem.ptr, 8)
+            self.bpf.store_int(I64(s.div), self.bpf.at(mem.ptr, 8), 8)
+
+        self._event(M.EV_PRINT_MAP, self._map_id(s.map), 16, write)
+
+    def s_ClearMap(self, s: N.ClearMap) -> None:
+        self._event(M.EV_CLEAR, self._map_id(s.map), 0, None)
+
+    def s_ZeroMap(self, s: N.ZeroMap) -> None:
+        self._event(M.EV_ZERO, self._map_id(s.map), 0, None)
+
+    def s_Time(self, s: N.Time) -> None:
+        now = self.bpf.ktime("boot")
+        self._event(M.EV_TIME, s.fmt_id, 8, lambda mem: self.bpf.store_int(now, mem.ptr, 8))
+
+    def s_Exit(self, s: N.Exit) -> None:
+        code = I64(0)
+        if s.code is not None:
+            code = self.coerce(self.expr(s.code), s.code.type, T.INT64)
+        self._event(M.EV_EXIT, 0, 8, lambda mem: self.bpf.store_int(code, mem.ptr, 8))
+        self.b.ret(I32(0))
+        self._dead_block()
+
+    def _map_id(self, name: str) -> int:
+        self._map(name)
+        return self.mc.map_index[name]
+
+    # ------------------------------------------------------------ expressions
+
+    def expr(self, e: N.Expr):
+        method = getattr(self, "e_" + type(e).__name__, None)
+        if method is None:
+            raise BtcError(f"the BPF back end cannot compile {type(e).__name__} yet", e.span)
+        return self._wrap(e, method, e)
+
+    def e_Const(self, e: N.Const):
+        it = as_int_type(e.type) if not isinstance(e.type, T.VoidType) else T.INT64
+        return llvm_int(it)(e.value & ((1 << it.bits) - 1))
+
+    def e_StrConst(self, e: N.StrConst):
+        n = e.type.size() if isinstance(e.type, T.StrType) else len(e.value) + 1
+        mem = self.temp(n)
+        self.bpf.store_bytes(mem, e.value, n)
+        return mem
+
+    def e_LocalGet(self, e: N.LocalGet):
+        t, slot = self.locals[e.name]
+        if isinstance(slot, Mem):
+            return slot
+        return self.coerce(self.b.load(slot), t, e.type)
+
+    def e_BuiltinRead(self, e: N.BuiltinRead):
+        name = e.name
+        if name == "comm":
+            n = e.type.size() if isinstance(e.type, T.StrType) else 16
+            mem = self.temp(n)
+            self.bpf.zero(mem, n)
+            self.bpf.comm(mem.ptr, min(n, 16))
+            return mem
+        if name in ("pid", "tid"):
+            v = self.bpf.pid_tgid()
+            v = self.b.lshr(v, I64(32)) if name == "pid" else self.b.and_(v, I64(0xFFFFFFFF))
+        elif name in ("uid", "gid"):
+            v = self.bpf.uid_gid()
+            v = self.b.lshr(v, I64(32)) if name == "gid" else self.b.and_(v, I64(0xFFFFFFFF))
+        elif name == "nsecs":
+            clock = e.clock or "boot"
+            v = self.bpf.ktime(clock)
+            if clock == "realtime":
+                v = self.b.add(v, self._rodata_u64((M.SLOT_REALTIME_OFFSET,)))
+        elif name == "elapsed":
+            v = self.b.sub(self.bpf.ktime("boot"), self._rodata_u64((M.SLOT_START_NS,)))
+        elif name in _SIMPLE_BUILTINS:
+            v = self.bpf.call_helper(_SIMPLE_BUILTINS[name], [])
+        else:
+            raise BtcError(f"the BPF back end cannot read builtin '{name}' yet", e.span)
+        return self.coerce(v, T.UINT64, e.type)
+
+    def _rodata_ptr(self, key: tuple) -> Mem:
+        slot = self.mc.slots[key]
+        return Mem(self.bpf.at(self.mc.rodata, slot.offset), 8)
+
+    def _rodata_u64(self, key: tuple) -> ir.Value:
+        return self.bpf.load_int(self._rodata_ptr(key).ptr, I64, 8)
+
+    def e_Param(self, e: N.Param):
+        mem = self._rodata_ptr((M.SLOT_PARAM, e.index, e.type))
+        if is_memory(e.type):
+            return mem
+        return self.coerce(self.bpf.load_int(mem.ptr, I64, 8), T.INT64, e.type)
+
+    def e_ParamCount(self, e: N.ParamCount):
+        return self.coerce(self._rodata_u64((M.SLOT_PARAM_COUNT,)), T.UINT64, e.type)
+
+    def e_CtxLoad(self, e: N.CtxLoad):
+        it = as_int_type(e.type)
+        lty = llvm_int(it)
+        if e.deref_offset is None:
+            if self.f.probe.prog_type != ProgType.TRACEPOINT and e.offset % 8 == 0 and it.bits < 64:
+                # raw_tp args, pt_regs and perf_event regs only allow full 8-byte reads
+                word = self.b.load(self.bpf.at(self.ctx, e.offset), typ=I64, align=8)
+                return self.coerce(word, T.IntType(64, it.signed), it)
+            return self.b.load(self.bpf.at(self.ctx, e.offset), typ=lty, align=it.size())
+        base = self.b.load(self.bpf.at(self.ctx, e.offset), typ=I64, align=8)
+        addr = self.b.inttoptr(self.b.add(base, I64(e.deref_offset)), PTR)
+        tmp = self.temp(8)
+        self.bpf.probe_read(tmp.ptr, I32(it.size()), addr, user=False)
+        return self.b.load(tmp.ptr, typ=lty, align=it.size())
+
+    def e_CtxDataLoc(self, e: N.CtxDataLoc):
+        n = e.type.size()
+        loc = self.b.load(self.bpf.at(self.ctx, e.offset), typ=I32, align=4)
+        off = self.b.zext(self.b.and_(loc, I32(0xFFFF)), I64)
+        src = self.b.inttoptr(self.b.add(self.b.ptrtoint(self.ctx, I64), off), PTR)
+        mem = self.temp(n)
+        self.bpf.zero(mem, n)
+        self.bpf.probe_read_str(mem.ptr, I32(n), src, user=False)
+        return mem
+
+    def e_StrRead(self, e: N.StrRead):
+        n = e.type.size()
+        ptr = self.expr(e.ptr)
+        ptr = self.b.inttoptr(self.to_i64(ptr, e.ptr.type), PTR)
+        size: ir.Value = I32(n)
+        if e.length is not None:
+            want = self.b.add(self.to_i64(self.expr(e.length), e.length.type), I64(1))
+            big = self.b.icmp_unsigned(">", want, I64(n))
+            size = self.b.trunc(self.b.select(big, I64(n), want), I32)
+        mem = self.temp(n)
+        self.bpf.zero(mem, n)
+        self.bpf.probe_read_str(mem.ptr, size, ptr, user=e.user)
+        return mem
+
+    def e_MapGet(self, e: N.MapGet):
+        plan, m = self._map(e.map)
+        if plan.percpu:
+            return self._agg_read(plan, m, e)
+        vt = plan.value_type
+        key_ptr = self._key(plan, e.key)
+        p = self._lookup_or_insert(plan, m, key_ptr, e.insert_missing)
+        found = self.b.icmp_unsigned("!=", p, ir.Constant(PTR, None))
+        if is_memory(vt):
+            out = self.temp(vt.size())
+            with self.b.if_else(found) as (hit, miss):
+                with hit:
+                    self.bpf.copy(out, Mem(p, 8), vt.size())
+                with miss:
+                    self.bpf.zero(out, vt.size())
+            return self._retype(out, vt, e.type)
+        it = as_int_type(vt)
+        entry_bb = self.b.block
+        with self.b.if_then(found):
+            val = self.bpf.load_int(p, llvm_int(it), it.size())
+            hit_bb = self.b.block
+        phi = self.b.phi(llvm_int(it))
+        phi.add_incoming(llvm_int(it)(0), entry_bb)
+        phi.add_incoming(val, hit_bb)
+        return self.coerce(phi, it, e.type)
+
+    def _retype(self, mem: Mem, src: T.Type, dst: T.Type) -> Mem:
+        if src == dst or not is_memory(dst) or dst.size() <= src.size():
+            return mem
+        return self.materialize(mem, src, dst)
+
+    def _agg_read(self, plan: MapPlan, m, e: N.MapGet) -> ir.Value:
+        """An aggregation's value summed over CPUs (bpf_map_lookup_percpu_elem, kernel 5.19)."""
+        agg = plan.value_type
+        if plan.bucket_off is not None:
+            raise BtcError("a histogram cannot be used as a value", e.span)
+        key_ptr = self._key(plan, e.key)
+        acc = self.temp(16)
+        self.bpf.zero(acc, 16)
+        if agg.kind in ("min", "max"):
+            self.bpf.store_int(I64(0), self.bpf.at(acc.ptr, 8), 8)
+        cpu_slot = self.temp(8)
+        self.bpf.store_int(I32(0), cpu_slot.ptr, 4)
+        cond_bb = self.fn.append_basic_block("cpus.cond")
+        body_bb = self.fn.append_basic_block("cpus.body")
+        end_bb = self.fn.append_basic_block("cpus.end")
+        self.b.branch(cond_bb)
+        self.b.position_at_end(cond_bb)
+        cpu = self.b.load(cpu_slot.ptr, typ=I32, align=4)
+        more = self.b.icmp_unsigned("<", cpu, I32(MAX_CPUS))
+        self.b.cbranch(more, body_bb, end_bb)
+        self.b.position_at_end(body_bb)
+        p = self.bpf.map_lookup_percpu(m, key_ptr, cpu)
+        has = self.b.icmp_unsigned("!=", p, ir.Constant(PTR, None))
+        step_bb = self.fn.append_basic_block("cpus.step")
+        self.b.cbranch(has, step_bb, end_bb)
+        self.b.position_at_end(step_bb)
+        hist.combine_cpu(self.b, self.mc.prog.dialect, agg, acc.ptr, p)
+        self.b.store(self.b.add(cpu, I32(1)), cpu_slot.ptr, align=4)
+        self.b.branch(cond_bb)
+        self.b.position_at_end(end_bb)
+        v = hist.read_combined(self.b, agg, acc.ptr)
+        return self.coerce(v, T.IntType(64, agg.elem.signed), e.type)
+
+    def e_MapHasKey(self, e: N.MapHasKey):
+        plan, m = self._map(e.map)
+        if plan.is_array:
+            return self.bool_value(ir.Constant(ir.IntType(1), 1), e.type)
+        p = self.bpf.map_lookup(m, self._key(plan, e.key))
+        return self.bool_value(self.b.icmp_unsigned("!=", p, ir.Constant(PTR, None)), e.type)
+
+    def e_Binary(self, e: N.Binary):
+        lt, rt = as_int_type(e.lhs.type), as_int_type(e.rhs.type)
+        lhs, rhs = self.expr(e.lhs), self.expr(e.rhs)
+        if e.op in _CMP:
+            w = max(lt.bits, rt.bits)
+            a = self.coerce(lhs, lt, T.IntType(w, lt.signed))
+            c = self.coerce(rhs, rt, T.IntType(w, rt.signed))
+            cmp = self.b.icmp_signed if e.signed else self.b.icmp_unsigned
+            return self.bool_value(cmp(e.op, a, c), e.type)
+        rt_out = as_int_type(e.type)
+        a = self.coerce(lhs, lt, rt_out)
+        c = self.coerce(rhs, rt, rt_out)
+        return arith.binop(self.b, e.op, a, c, e.signed)
+
+    def e_Logical(self, e: N.Logical):
+        lhs = self.truth(self.expr(e.lhs), e.lhs.type)
+        if not e.short_circuit:
+            rhs = self.truth(self.expr(e.rhs), e.rhs.type)
+            op = self.b.and_ if e.op == "&&" else self.b.or_
+            return self.bool_value(op(lhs, rhs), e.type)
+        start = self.b.block
+        rhs_bb = self.fn.append_basic_block("logic.rhs")
+        end_bb = self.fn.append_basic_block("logic.end")
+        if e.op == "&&":
+            self.b.cbranch(lhs, rhs_bb, end_bb)
+        else:
+            self.b.cbranch(lhs, end_bb, rhs_bb)
+        self.b.position_at_end(rhs_bb)
+        rhs = self.truth(self.expr(e.rhs), e.rhs.type)
+        rhs_end = self.b.block
+        self.b.branch(end_bb)
+        self.b.position_at_end(end_bb)
+        phi = self.b.phi(ir.IntType(1))
+        phi.add_incoming(ir.Constant(ir.IntType(1), 0 if e.op == "&&" else 1), start)
+        phi.add_incoming(rhs, rhs_end)
+        return self.bool_value(phi, e.type)
+
+    def e_Unary(self, e: N.Unary):
+        v = self.coerce(self.expr(e.operand), e.operand.type, e.type)
+        if e.op == "!":
+            return self.bool_value(self.b.icmp_unsigned("==", v, v.type(0)), e.type)
+        if e.op == "~":
+            return self.b.not_(v)
+        if e.op == "-":
+            return self.b.neg(v)
+        raise BtcError(f"unknown unary operator {e.op}", e.span)
+
+    def e_Ternary(self, e: N.Ternary):
+        cond = self.truth(self.expr(e.cond), e.cond.type)
+        out = self.temp(e.type.size()) if is_memory(e.type) else None
+        then_bb = self.fn.append_basic_block("tern.then")
+        else_bb = self.fn.append_basic_block("tern.else")
+        end_bb = self.fn.append_basic_block("tern.end")
+        self.b.cbranch(cond, then_bb, else_bb)
+        results = []
+        for bb, sub in ((then_bb, e.then), (else_bb, e.orelse)):
+            self.b.position_at_end(bb)
+            v = self.expr(sub)
+            if out is not None:
+                self.store_value(out, e.type, v, sub.type)
+            else:
+                v = self.coerce(v, sub.type, e.type)
+            results.append((v, self.b.block))
+            self.b.branch(end_bb)
+        self.b.position_at_end(end_bb)
+        if out is not None:
+            return out
+        phi = self.b.phi(llvm_int(as_int_type(e.type)))
+        for v, bb in results:
+            phi.add_incoming(v, bb)
+        return phi
+
+    def e_Cast(self, e: N.Cast):
+        v = self.expr(e.expr)
+        if isinstance(v, Mem):
+            if is_memory(e.type):
+                return self._retype(v, e.expr.type, e.type)
+            raise BtcError(f"cannot cast {e.expr.type} to {e.type}", e.span)
+        return self.coerce(v, e.expr.type, e.type)
+
+    def e_StrCmp(self, e: N.StrCmp):
+        lhs, rhs = self.expr(e.lhs), self.expr(e.rhs)
+        limit = min(e.lhs.type.size(), e.rhs.type.size())
+        if e.n is not None:
+            limit = min(limit, e.n)
+        eq = _strings_equal(self.b, lhs, rhs, limit, e.lhs, e.rhs)
+        if e.op == "!=":
+            eq = self.b.not_(eq)
+        return self.bool_value(eq, e.type)
+
+    def e_TupleNew(self, e: N.TupleNew):
+        tt: T.TupleType = e.type
+        vals = [self.expr(x) for x in e.elems]
+        mem = self.temp(tt.size())
+        self.bpf.zero(mem, tt.size())
+        for v, x, t, off in zip(vals, e.elems, tt.elems, tt.offsets()):
+            self.store_value(Mem(self.bpf.at(mem.ptr, off), _align_at(8, off)), t, v, x.type)
+        return mem
+
+    def e_TupleGet(self, e: N.TupleGet):
+        tt: T.TupleType = e.expr.type
+        base = self.expr(e.expr)
+        off = tt.offsets()[e.index]
+        field = Mem(self.bpf.at(base.ptr, off), _align_at(base.align, off))
+        v = self.load_value(field, tt.elems[e.index])
+        if isinstance(v, Mem):
+            return v
+        return self.coerce(v, tt.elems[e.index], e.type)
+
+    def e_Call(self, e: N.Call):
+        raise BtcError(f"the BPF back end cannot compile {e.name}() yet", e.span)
+
+
+# ---------------------------------------------------------------- pure helpers
+
+_CMP = ("==", "!=", "<", "<=", ">", ">=")
+
+_SIMPLE_BUILTINS = {
+    "cpu": BpfFunc.get_smp_processor_id,
+    "cgroup": BpfFunc.get_current_cgroup_id,
+    "rand": BpfFunc.get_prandom_u32,
+    "curtask": BpfFunc.get_current_task,
+    "jiffies": BpfFunc.jiffies64,
+    "numaid": BpfFunc.get_numa_node_id,
+    "func": BpfFunc.get_func_ip,
+}
+
+
+def _align_at(align: int, off: int) -> int:
+    a = align
+    while a > 1 and off % a:
+        a //= 2
+    return a
+
+
+def _strings_equal(b: ir.IRBuilder, lhs, rhs, limit: int, lexpr: N.Expr, rexpr: N.Expr) -> ir.Value:
+    """Straight-line comparison of up to `limit` bytes, stopping at the first NUL."""
+    const = None
+    if isinstance(rexpr, N.StrConst):
+        const, mem = rexpr.value, lhs
+    elif isinstance(lexpr, N.StrConst):
+        const, mem = lexpr.value, rhs
+    i1 = ir.IntType(1)
+    if const is not None:
+        data = const + b"\0"
+        acc = I8(0)
+        for i in range(min(len(data), limit)):
+            byte = b.load(_byte_ptr(b, mem.ptr, i), typ=I8, align=1)
+            acc = b.or_(acc, b.xor(byte, I8(data[i])))
+        return b.icmp_unsigned("==", acc, I8(0))
+    done = ir.Constant(i1, 0)
+    diff = ir.Constant(i1, 0)
+    for i in range(limit):
+        x = b.load(_byte_ptr(b, lhs.ptr, i), typ=I8, align=1)
+        y = b.load(_byte_ptr(b, rhs.ptr, i), typ=I8, align=1)
+        ne = b.icmp_unsigned("!=", x, y)
+        diff = b.or_(diff, b.and_(b.not_(done), ne))
+        done = b.or_(done, b.icmp_unsigned("==", x, I8(0)))
+    return b.not_(diff)
+
+
+def _byte_ptr(b: ir.IRBuilder, ptr: ir.Value, i: int) -> ir.Value:
+    return ptr if i == 0 else b.gep(ptr, [I64(i)], inbounds=True, source_etype=I8)
+
+
+def _walk(stmts):
+    """Every node under the given statements (fields of dataclass nodes, depth first)."""
+    stack = list(stmts)[::-1]
+    while stack:
+        n = stack.pop()
+        yield n
+        for name in getattr(n, "__dataclass_fields__", {}):
+            if name == "span":
+                continue
+            v = getattr(n, name)
+            if isinstance(v, N.Node):
+                stack.append(v)
+            elif isinstance(v, tuple):
+                stack.extend(x for x in reversed(v) if isinstance(x, N.Node))
+
+
+walk = _walk

@@ -1,0 +1,99 @@
+"""Functions that return a value: str, strncmp, has_key, nsecs(clock), kstack/ustack(...).
+Names btc knows but does not implement yet are listed with `supported=False`."""
+from __future__ import annotations
+
+from btc.ir import nodes as ir
+from btc.ir.builtins.base import BOTH, BPFTRACE, FuncDesc
+from btc.ir.types import BOOL, INT64, UINT64, StackType, StrType
+from btc.parser import ast
+
+DEFAULT_STRLEN = 64  # bpftrace ≤0.22's max_strlen; 0.23's 1024 would not fit the BPF stack
+BTRACE_STR_CAP = 127  # btrace keeps at most 127 characters of str($N, len)
+
+
+def _str(lw, call: ast.Call) -> ir.Expr | None:
+    src = call.args[0]
+    length = _str_len(lw, call)
+    if isinstance(src, ast.Positional):
+        return lw.param(src.index, StrType(length), src.span)
+    if lw.dialect == "btrace":
+        lw.error("str() only accepts a positional parameter ($1, $2, ...)", src.span)
+        return None
+    value = lw.expr(src)
+    if isinstance(value.type, StrType):
+        return value
+    if not lw.is_int(value):
+        lw.error(f"str() expects an integer or a pointer ({value.type} provided)", src.span)
+        return None
+    return ir.StrRead(ptr=value, length=None, user=lw.user_pointers(), type=StrType(length),
+                      span=call.span)
+
+
+def _str_len(lw, call: ast.Call) -> int:
+    if len(call.args) < 2:
+        return DEFAULT_STRLEN
+    n = lw.const_arg(call.args[1], "str", "length")
+    if n is None:
+        return DEFAULT_STRLEN
+    if lw.dialect == "btrace":
+        return max(min(n, BTRACE_STR_CAP), 0) + 1
+    if n < 1:
+        lw.error(f"str: length must be at least 1 ({n} provided)", call.args[1].span)
+        return DEFAULT_STRLEN
+    return n + 1
+
+
+def _strncmp(lw, call: ast.Call) -> ir.Expr | None:
+    a, b = lw.expr(call.args[0]), lw.expr(call.args[1])
+    n = lw.const_arg(call.args[2], "strncmp", "length")
+    for v, src in ((a, call.args[0]), (b, call.args[1])):
+        if not isinstance(v.type, StrType):
+            lw.error(f"strncmp() expects string arguments ({v.type} provided)", src.span)
+            return None
+    # strncmp returns 0 when equal, like C
+    return ir.StrCmp(op="!=", lhs=a, rhs=b, n=n, type=lw.bool_t, span=call.span)
+
+
+def _has_key(lw, call: ast.Call) -> ir.Expr | None:
+    m = call.args[0]
+    if not (isinstance(m, ast.MapRef) and m.keys is None):
+        lw.error("has_key() expects a map as its first argument", m.span)
+        return None
+    k = call.args[1]
+    keys = k.elems if isinstance(k, ast.Tuple) else (k,)
+    name, key = lw.map_key(ast.MapRef(name=m.name, keys=keys, span=m.span.join(k.span)))
+    return ir.MapHasKey(map=name, key=key, type=lw.bool_t, span=call.span)
+
+
+def _nsecs(lw, call: ast.Call) -> ir.Expr | None:
+    clock = "boot"
+    if call.args:
+        a = call.args[0]
+        clock = getattr(a, "name", None) or getattr(a, "value", None)
+        if clock not in ("monotonic", "boot", "tai", "sw_tai"):
+            lw.error(f"Invalid timestamp mode: {clock}", a.span)
+            return None
+    return ir.BuiltinRead(name="nsecs", clock=clock, type=UINT64, span=call.span)
+
+
+def _stack(kind: str):
+    def lower(lw, call: ast.Call) -> ir.Expr:
+        return ir.BuiltinRead(name=f"{kind[0]}stack", type=StackType(kind), span=call.span)
+
+    return lower
+
+
+_UNSUPPORTED = ("ksym", "usym", "kaddr", "uaddr", "ntop", "pton", "macaddr", "buf",
+                "strcontains", "strftime", "strerror", "cgroupid", "cgroup_path", "path",
+                "reg", "kptr", "uptr", "bswap", "skboutput", "percpu_kaddr", "len", "offsetof")
+
+FUNCTIONS: tuple[FuncDesc, ...] = (
+    FuncDesc("str", "value", BOTH, 1, 2, _str),
+    FuncDesc("strncmp", "value", BPFTRACE, 3, 3, _strncmp),
+    FuncDesc("has_key", "value", BPFTRACE, 2, 2, _has_key),
+    FuncDesc("nsecs", "value", BPFTRACE, 0, 1, _nsecs),
+    FuncDesc("kstack", "value", BPFTRACE, 0, 2, _stack("kernel")),
+    FuncDesc("ustack", "value", BPFTRACE, 0, 2, _stack("user")),
+) + tuple(FuncDesc(n, "value", BPFTRACE, 0, 8, None, supported=False) for n in _UNSUPPORTED)
+
+__all__ = ["FUNCTIONS", "DEFAULT_STRLEN", "INT64"]

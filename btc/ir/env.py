@@ -1,0 +1,53 @@
+"""The types analysis has settled for maps and locals, and the program-wide tables the
+lowering fills (printf formats, print types, time formats, positional parameters)."""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from btc.diagnostics import BtcError, Span
+from btc.ir import nodes as ir
+from btc.ir.types import Type
+
+SCALAR = "scalar"  # map_key value for a map used without keys
+
+
+@dataclass
+class Env:
+    """Types of maps (by name with "@") and bpftrace locals (by function index and name).
+    Inference fills it to a fixed point; the final lowering only reads it."""
+
+    map_key: dict[str, Type | str] = field(default_factory=dict)  # Type or SCALAR
+    map_val: dict[str, Type] = field(default_factory=dict)
+    locals: dict[tuple[int, str], Type] = field(default_factory=dict)
+
+    def snapshot(self) -> tuple:
+        return (dict(self.map_key), dict(self.map_val), dict(self.locals))
+
+
+@dataclass
+class Tables:
+    """Program-level lists that statements index into (deduplicated)."""
+
+    printfs: list[ir.PrintfDecl] = field(default_factory=list)
+    prints: list[Type] = field(default_factory=list)
+    times: list[str] = field(default_factory=list)
+    params: set[tuple[int, Type]] = field(default_factory=set)
+    warnings: list[BtcError] = field(default_factory=list)
+    hidden: dict[str, Span] = field(default_factory=dict)  # btrace locals' hidden maps
+
+    def printf(self, fmt: str, types: tuple[Type, ...], span: Span) -> int:
+        for i, d in enumerate(self.printfs):
+            if d.fmt == fmt and d.arg_types == types:
+                return i
+        self.printfs.append(ir.PrintfDecl(fmt=fmt, arg_types=types, span=span))
+        return len(self.printfs) - 1
+
+    def print_type(self, t: Type) -> int:
+        if t not in self.prints:
+            self.prints.append(t)
+        return self.prints.index(t)
+
+    def time(self, fmt: str) -> int:
+        if fmt not in self.times:
+            self.times.append(fmt)
+        return self.times.index(fmt)

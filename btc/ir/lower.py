@@ -1,0 +1,227 @@
+"""Lowering of rules and statements to IR functions (expressions: lower_expr.py).
+
+Each probe of a rule becomes one `ir.Function`; the body is lowered once per probe because
+`argN`, `args.f`, `retval` and `probe` differ between probes."""
+from __future__ import annotations
+
+import re
+
+from btc.ir import typecheck
+from btc.ir import nodes as ir
+from btc.ir.lower_expr import ExprLowerer
+from btc.ir.probe_info import ProbeFacts
+from btc.ir.symbols import agg_call, map_name
+from btc.ir.types import INT64, AggType, IntType, Type
+from btc.parser import ast
+
+
+class Lowerer(ExprLowerer):
+    def lower_rules(self, facts: list[list[ProbeFacts]]) -> list[ir.Function]:
+        out: list[ir.Function] = []
+        used: set[str] = set()
+        for rule_index, (rule, probes) in enumerate(zip(self.prog.rules, facts)):
+            for f in probes:
+                self.fn_index = len(out)
+                out.append(self.lower_function(rule_index, rule, f, _unique(rule_index, f, used)))
+        return out
+
+    def lower_function(self, rule_index: int, rule: ast.Rule, facts: ProbeFacts, name: str) -> ir.Function:
+        self.rule, self.facts, self.assigned = rule_index, facts, set()
+        filt = None
+        if rule.filter is not None:
+            filt = self.truth(self.expr(rule.filter), rule.filter.span)
+        body = self.block(rule.body.stmts)
+        return ir.Function(name=name, probe=facts.info, filter=filt, body=body,
+                           rule_index=rule_index, span=rule.span)
+
+    def block(self, stmts) -> tuple[ir.Stmt, ...]:
+        out: list[ir.Stmt] = []
+        for s in stmts:
+            got = self.stmt(s)
+            if got is None:
+                continue
+            out.extend(got if isinstance(got, (list, tuple)) else [got])
+        return tuple(out)
+
+    def stmt(self, s: ast.Stmt):
+        method = getattr(self, "_s_" + type(s).__name__, None)
+        if method is None:
+            self.error(f"{type(s).__name__.lower()} statements are not supported by btc", s.span)
+            return None
+        return method(s)
+
+    # ------------------------------------------------------------ simple statements
+
+    def _s_Empty(self, s: ast.Empty):
+        return None
+
+    def _s_Break(self, s: ast.Break):
+        return ir.Break(span=s.span)
+
+    def _s_Continue(self, s: ast.Continue):
+        return ir.Continue(span=s.span)
+
+    def _s_Return(self, s: ast.Return):
+        return ir.Return(span=s.span)
+
+    def _s_ExprStmt(self, s: ast.ExprStmt):
+        e = s.expr
+        if isinstance(e, ast.IncDec):
+            one = ast.Int(value=1, span=e.span)
+            return self._update(e.target, "+" if e.op == "++" else "-", one, e.span)
+        if isinstance(e, ast.Call):
+            desc = self.function(e)
+            if desc is None:
+                return None
+            if desc.kind == "action":
+                return desc.lower(self, e)
+            if desc.kind == "agg":
+                self.error(f"{e.name}() should be directly assigned to a map", e.span)
+                return None
+        return ir.ExprStmt(expr=self.expr(e), span=s.span)
+
+    def _s_If(self, s: ast.If):
+        cond = self.truth(self.expr(s.cond), s.cond.span)
+        then = self.block(s.then.stmts)
+        if s.orelse is None:
+            orelse = ()
+        elif isinstance(s.orelse, ast.If):
+            orelse = (self._s_If(s.orelse),)
+        else:
+            orelse = self.block(s.orelse.stmts)
+        return ir.If(cond=cond, then=then, orelse=orelse, span=s.span)
+
+    def _s_While(self, s: ast.While):
+        cond = self.truth(self.expr(s.cond), s.cond.span)
+        return ir.While(cond=cond, body=self.block(s.body.stmts), span=s.span)
+
+    def _s_Unroll(self, s: ast.Unroll):
+        n = self.const_arg(s.count, "unroll", "the count")
+        if n is not None and not 1 <= n <= 100:
+            self.error(f"unroll maximum value is 100 and minimum is 1 ({n} provided)", s.count.span)
+        return ir.Unroll(count=n or 1, body=self.block(s.body.stmts), span=s.span)
+
+    def _s_For(self, s: ast.For):
+        self.error("for loops over maps are not supported by btc", s.span)
+        return None
+
+    def _s_Let(self, s: ast.Let):
+        if s.value is None:
+            return None
+        return self._assign_local(ast.Var(name=s.name, span=s.span), s.value, s.span)
+
+    # ------------------------------------------------------------ stores
+
+    def _s_Assign(self, s: ast.Assign):
+        if isinstance(s.target, ast.Var):
+            return self._assign_local(s.target, s.value, s.span)
+        if not isinstance(s.target, ast.MapRef):
+            self.error("can only assign to a map or a variable", s.target.span)
+            return None
+        call = agg_call(s.value)
+        if call is not None:
+            return self._aggregate(s.target, call, s.span)
+        value = self.expr(s.value)
+        name, key = self.map_key(s.target)
+        slot = self._store_type(name, typecheck.storage_type(value.type, self.dialect), str(value.type), s.span)
+        return ir.MapSet(map=name, key=key, value=self._fit(value, slot), span=s.span)
+
+    def _aggregate(self, target: ast.MapRef, call: ast.Call, span) -> ir.Stmt | None:
+        desc = self.function(call)
+        if desc is None:
+            return None
+        agg, value = desc.lower(self, call)
+        name, key = self.map_key(target)
+        slot = self._store_type(name, agg, str(agg), span)
+        if value is not None and isinstance(slot, AggType):
+            value = self.convert(value, slot.elem)
+        return ir.MapAgg(map=name, key=key, value=value, span=span)
+
+    def _store_type(self, name: str, t: Type, shown: str, span) -> Type:
+        """Record (inference) or check (final) a store of type `t` into map `name`."""
+        have = self.env.map_val.get(name)
+        if not self.final:
+            self.env.map_val[name] = t if have is None else (_join_store(have, t) or have)
+            return self.env.map_val[name]
+        if have is None:
+            return t
+        if _join_store(have, t) != have:
+            self.errors.add(f"Type mismatch for {name}: trying to assign value of type '{shown}' "
+                            f"when map already contains a value of type '{have}'", span)
+            return t
+        return have
+
+    def _fit(self, value: ir.Expr, slot: Type) -> ir.Expr:
+        return value if isinstance(slot, AggType) else self.convert(value, slot)
+
+    def _assign_local(self, var: ast.Var, value_ast: ast.Expr, span):
+        if agg_call(value_ast) is not None:
+            self.error(f"{value_ast.name}() should be directly assigned to a map", value_ast.span)
+            return None
+        value = self.expr(value_ast)
+        if self.dialect == "btrace":
+            hidden = self.hidden_map(var.name)
+            self.tables.hidden.setdefault(hidden, var.span)
+            slot = self._store_type(hidden, typecheck.storage_type(value.type, self.dialect), str(value.type), span)
+            return ir.MapSet(map=hidden, key=None, value=self._fit(value, slot), span=span)
+        slot = self._local_type(var.name, value.type, span)
+        self.assigned.add(var.name)
+        return ir.LocalSet(name=var.name, value=self.convert(value, slot), span=span)
+
+    def _local_type(self, name: str, t: Type, span) -> Type:
+        key = (self.fn_index, name)
+        have = self.env.locals.get(key)
+        if not self.final:
+            self.env.locals[key] = t if have is None else (typecheck.join(have, t, widen_ints=False) or have)
+            return self.env.locals[key]
+        if have is None:
+            return t
+        if not typecheck.fits(t, have):
+            self.errors.add(f"Type mismatch for ${name}: trying to assign value of type '{t}' "
+                            f"when variable already contains a value of type '{have}'", span)
+            return t
+        return have
+
+    def _s_CompoundAssign(self, s: ast.CompoundAssign):
+        return self._update(s.target, s.op, s.value, s.span)
+
+    def _update(self, target: ast.Expr, op: str, value_ast: ast.Expr, span):
+        """`x op= v`, `x++`, `x--`: an atomic MapAdd for map += / -=, else load-op-store."""
+        if isinstance(target, ast.MapRef) and op in ("+", "-"):
+            delta = self.int_expr(value_ast, op + "=")
+            if op == "-":
+                delta = ir.Unary(op="-", operand=delta, type=IntType(64, True), span=delta.span)
+            name, key = self.map_key(target)
+            slot = self._store_type(name, typecheck.storage_type(delta.type, self.dialect), str(delta.type), span)
+            if not isinstance(slot, IntType):
+                self.error(f"'{op}=' needs an integer map value ({name} holds {slot})", span)
+                return None
+            return ir.MapAdd(map=name, key=key, delta=self.convert(delta, slot), span=span)
+        if isinstance(target, ast.Var) and self.dialect == "bpftrace" and target.name not in self.assigned:
+            self.error(f"Undefined or undeclared variable: ${target.name}", target.span)
+            return None
+        combined = ast.Binary(op=op, lhs=target, rhs=value_ast, span=span)
+        return self._s_Assign(ast.Assign(target=target, value=combined, span=span))
+
+
+def _join_store(have: Type, t: Type) -> Type | None:
+    if isinstance(have, AggType) or isinstance(t, AggType):
+        if isinstance(have, AggType) and isinstance(t, AggType) and \
+                (have.kind, have.bits, have.lhist) == (t.kind, t.bits, t.lhist):
+            return AggType(have.kind, IntType(64, have.elem.signed or t.elem.signed), have.bits,
+                           have.lhist)
+        return None
+    return typecheck.join(have, t)
+
+
+def _unique(rule_index: int, facts: ProbeFacts, used: set[str]) -> str:
+    slug = re.sub(r"[^A-Za-z0-9_]", "_", facts.info.display)
+    name = base = f"p{rule_index}_{slug}"
+    n = 1
+    while name in used:
+        name, n = f"{base}_{n}", n + 1
+    used.add(name)
+    return name
+
+
+__all__ = ["Lowerer", "map_name"]

@@ -1,0 +1,507 @@
+"""Lowering of AST expressions to typed IR expressions (the statement half is lower.py).
+
+The same code runs during inference (quiet: errors are dropped, unknown types default to
+int64 and the Env is widened) and for the final lowering (Env fixed, errors reported)."""
+from __future__ import annotations
+
+from btc.diagnostics import ErrorCollector, Span, closest
+from btc.ir import builtins, typecheck
+from btc.ir import nodes as ir
+from btc.ir.builtins import variables
+from btc.ir.consts import wrap
+from btc.ir.env import SCALAR, Env, Tables
+from btc.ir.probe_info import ProbeFacts
+from btc.ir.symbols import SymbolTable, map_name
+from btc.ir.types import (BOOL, INT64, UINT64, AggType, IntType, StackType, StrType,
+                          TupleType, Type)
+from btc.parser import ast
+from btc.probes.base import parse_int
+
+CAST_TYPES = {f"{p}int{b}": IntType(b, p == "") for p in ("", "u") for b in (8, 16, 32, 64)}
+READABLE_AGGS = ("count", "sum", "min", "max", "avg")
+
+
+class ExprLowerer:
+    def __init__(self, prog: ast.Program, symbols: SymbolTable, env: Env, tables: Tables,
+                 errors: ErrorCollector, final: bool, params: list[str] | None):
+        self.prog, self.dialect, self.symbols = prog, prog.dialect, symbols
+        self.env, self.tables, self.errors, self.final = env, tables, errors, final
+        self.params_given = params
+        self.facts: ProbeFacts | None = None
+        self.rule = 0
+        self.fn_index = 0
+        self.assigned: set[str] = set()  # bpftrace locals assigned so far in this function
+        self._in_binary = False
+
+    # ------------------------------------------------------------ helpers for hooks
+
+    @property
+    def bool_t(self) -> IntType:
+        return typecheck.bool_type(self.dialect)
+
+    def error(self, message: str, span: Span | None, hint: str | None = None) -> None:
+        if self.final:
+            self.errors.add(message, span, hint)
+
+    def warn(self, message: str, span: Span | None) -> None:
+        if self.final:
+            from btc.diagnostics import BtcError
+            self.tables.warnings.append(BtcError(message, span))
+
+    def is_int(self, e: ir.Expr) -> bool:
+        return isinstance(e.type, IntType)
+
+    def int_expr(self, e: ast.Expr, fname: str) -> ir.Expr:
+        v = self.expr(e)
+        if not self.is_int(v):
+            self.error(f"{fname}() expects an integer argument ({v.type} provided)", e.span)
+            return ir.Const(value=0, type=INT64, span=e.span)
+        return v
+
+    def const_arg(self, e: ast.Expr, fname: str, what: str) -> int | None:
+        """An integer literal argument (unary minus allowed in bpftrace)."""
+        if isinstance(e, ast.Int):
+            return e.value
+        if isinstance(e, ast.Unary) and e.op == "-" and isinstance(e.operand, ast.Int):
+            return -e.operand.value
+        self.error(f"{fname}: {what} must be an integer literal", e.span)
+        return None
+
+    def user_pointers(self) -> bool:
+        """Whether pointers in this probe point to user memory (syscall arguments, uprobes)."""
+        spec = self.facts.spec if self.facts else None
+        if spec is None:
+            return True
+        return spec.provider in ("syscall", "uprobe", "uretprobe") or spec.category == "syscalls"
+
+    def map_name(self, ref: ast.MapRef) -> str:
+        return map_name(ref)
+
+    def map_is_keyed(self, name: str) -> bool:
+        k = self.env.map_key.get(name)
+        if k is None:
+            sym = self.symbols.maps.get(name)
+            return bool(sym and sym.keyed)
+        return k != SCALAR
+
+    def note_map_use(self, name: str, span: Span) -> None:
+        """A whole-map use (print/clear/zero): the map must exist."""
+        sym = self.symbols.maps.get(name)
+        if self.dialect == "bpftrace" and (sym is None or not sym.stored):
+            self.error(f"Undefined map: {name}", span)
+
+    def add_printf(self, fmt: str, types: tuple[Type, ...], span: Span) -> int:
+        return self.tables.printf(fmt, types, span)
+
+    def add_print(self, t: Type) -> int:
+        return self.tables.print_type(t)
+
+    def add_time(self, fmt: str) -> int:
+        return self.tables.time(fmt)
+
+    def param(self, index: int, t: Type, span: Span) -> ir.Param:
+        self.tables.params.add((index, t))
+        return ir.Param(index=index, type=t, span=span)
+
+    # ------------------------------------------------------------ conversions
+
+    def convert(self, e: ir.Expr, slot: Type) -> ir.Expr:
+        """`e` as a value of type `slot` (the caller checked the two fit)."""
+        if e.type == slot:
+            return e
+        if isinstance(e, ir.Const) and isinstance(slot, IntType):
+            return ir.Const(value=wrap(e.value, slot), type=slot, span=e.span)
+        if isinstance(e, ir.StrConst) and isinstance(slot, StrType):
+            return ir.StrConst(value=e.value, type=slot, span=e.span)
+        if isinstance(slot, TupleType) and isinstance(e.type, TupleType):
+            elems = e.elems if isinstance(e, ir.TupleNew) else tuple(
+                ir.TupleGet(expr=e, index=i, type=t, span=e.span) for i, t in enumerate(e.type.elems))
+            return ir.TupleNew(elems=tuple(self.convert(x, t) for x, t in zip(elems, slot.elems)),
+                               type=slot, span=e.span)
+        return ir.Cast(expr=e, type=slot, span=e.span)
+
+    def truth(self, e: ir.Expr, span: Span) -> ir.Expr:
+        """A value used as a condition: integers as they are, strings non-empty."""
+        if isinstance(e.type, IntType):
+            return e
+        if isinstance(e.type, StrType):
+            empty = ir.StrConst(value=b"", type=StrType(1), span=span)
+            return ir.StrCmp(op="!=", lhs=e, rhs=empty, type=self.bool_t, span=span)
+        self.error(f"a value of type {e.type} cannot be used as a condition", span)
+        return ir.Const(value=0, type=self.bool_t, span=span)
+
+    # ------------------------------------------------------------ dispatch
+
+    def expr(self, e: ast.Expr) -> ir.Expr:
+        method = getattr(self, "_e_" + type(e).__name__, None)
+        if method is None:
+            self.error(f"{type(e).__name__.lower()} expressions are not supported by btc", e.span)
+            return ir.Const(value=0, type=INT64, span=e.span)
+        return method(e)
+
+    def _e_Int(self, e: ast.Int) -> ir.Expr:
+        return ir.Const(value=e.value, type=INT64 if e.value < 2**63 else UINT64, span=e.span)
+
+    def _e_Str(self, e: ast.Str) -> ir.Expr:
+        data = e.value.encode()
+        return ir.StrConst(value=data, type=StrType(len(data) + 1), span=e.span)
+
+    def _e_PositionalCount(self, e: ast.PositionalCount) -> ir.Expr:
+        return ir.ParamCount(type=INT64, span=e.span)
+
+    def _e_Positional(self, e: ast.Positional) -> ir.Expr:
+        given = self.params_given
+        value = given[e.index - 1] if given is not None and e.index <= len(given) else None
+        if value is not None and parse_int(value) is None:
+            if self.dialect == "btrace":  # a non-numeric word is a string value
+                from btc.ir.builtins.values import DEFAULT_STRLEN
+                return self.param(e.index, StrType(DEFAULT_STRLEN), e.span)
+            self.error(f'${e.index} used numerically but given "{value}". Try using str(${e.index}).',
+                       e.span)
+        return self.param(e.index, INT64, e.span)
+
+    def _e_Tuple(self, e: ast.Tuple) -> ir.Expr:
+        elems = tuple(self.expr(x) for x in e.elems)
+        return ir.TupleNew(elems=elems, type=TupleType(tuple(x.type for x in elems)), span=e.span)
+
+    def _e_TupleIndex(self, e: ast.TupleIndex) -> ir.Expr:
+        inner = self.expr(e.expr)
+        t = inner.type
+        if not isinstance(t, TupleType):
+            self.error(f"cannot index a value of type {t} with .{e.index} (not a tuple)", e.span)
+            return ir.Const(value=0, type=INT64, span=e.span)
+        if not 0 <= e.index < len(t.elems):
+            self.error(f"Invalid tuple index: {e.index}. Found {len(t.elems)} elements in tuple.",
+                       e.span)
+            return ir.Const(value=0, type=INT64, span=e.span)
+        return ir.TupleGet(expr=inner, index=e.index, type=t.elems[e.index], span=e.span)
+
+    def _e_IncDec(self, e: ast.IncDec) -> ir.Expr:
+        self.error(f"'{e.op}' can only be used as a statement in btc", e.span)
+        return ir.Const(value=0, type=INT64, span=e.span)
+
+    def _e_Cast(self, e: ast.Cast) -> ir.Expr:
+        t = CAST_TYPES.get(e.type_name.strip())
+        v = self.expr(e.expr)
+        if t is None:
+            self.error(f"cast to '{e.type_name}' is not supported by btc (integer types only)", e.span)
+            return v
+        if not self.is_int(v):
+            self.error(f"Cannot cast from \"{v.type}\" to \"{t}\"", e.span)
+            return ir.Const(value=0, type=t, span=e.span)
+        return ir.Cast(expr=v, type=t, span=e.span)
+
+    def _e_Sizeof(self, e: ast.Sizeof) -> ir.Expr:
+        if e.expr is not None:
+            size = self.expr(e.expr).type.size()
+        else:
+            t = CAST_TYPES.get((e.type_name or "").strip())
+            if t is None:
+                self.error(f"sizeof({e.type_name}) is not supported by btc (integer types only)", e.span)
+                return ir.Const(value=0, type=UINT64, span=e.span)
+            size = t.size()
+        return ir.Const(value=size, type=UINT64, span=e.span)
+
+    # ------------------------------------------------------------ operators
+
+    def _e_Binary(self, e: ast.Binary) -> ir.Expr:
+        if self.dialect == "btrace" and not self._in_binary and typecheck.count_operands(e) > 5:
+            self.error("too many operands (>5) in expression", e.span)
+        outer, self._in_binary = self._in_binary, True
+        try:
+            lhs, rhs = self.expr(e.lhs), self.expr(e.rhs)
+        finally:
+            self._in_binary = outer
+        if e.op in ("&&", "||"):
+            return ir.Logical(op=e.op, lhs=self.truth(lhs, e.lhs.span), rhs=self.truth(rhs, e.rhs.span),
+                              short_circuit=self.dialect != "btrace", type=self.bool_t, span=e.span)
+        lt, rt = lhs.type, rhs.type
+        if isinstance(lt, IntType) and isinstance(rt, IntType):
+            return ir.Binary(op=e.op, lhs=_widen(lhs), rhs=_widen(rhs),
+                             signed=typecheck.arith_signed(self.dialect, e.op, lt, rt),
+                             type=typecheck.arith_result(self.dialect, e.op, lt, rt), span=e.span)
+        if isinstance(lt, StrType) and isinstance(rt, StrType) and e.op in ("==", "!="):
+            return ir.StrCmp(op=e.op, lhs=lhs, rhs=rhs, type=self.bool_t, span=e.span)
+        self.error(_binary_mismatch(self.dialect, e.op, lt, rt), e.span)
+        return ir.Const(value=0, type=INT64, span=e.span)
+
+    def _e_Unary(self, e: ast.Unary) -> ir.Expr:
+        v = self.expr(e.operand)
+        if e.op == "!":
+            return ir.Unary(op="!", operand=self.truth(v, e.operand.span), type=self.bool_t, span=e.span)
+        if e.op in ("-", "~") and self.is_int(v):
+            v = _widen(v)
+            t = INT64 if self.dialect == "btrace" else v.type
+            return ir.Unary(op=e.op, operand=v, type=t, span=e.span)
+        if e.op == "*":
+            self.error("pointer dereference is not supported by btc", e.span)
+        else:
+            self.error(f"The {e.op} operator can not be used on expressions of type {v.type}", e.span)
+        return ir.Const(value=0, type=INT64, span=e.span)
+
+    def _e_Ternary(self, e: ast.Ternary) -> ir.Expr:
+        cond = self.truth(self.expr(e.cond), e.cond.span)
+        a, b = self.expr(e.then), self.expr(e.orelse)
+        t = typecheck.join(a.type, b.type)
+        if t is None:
+            self.error(f"Ternary operator must return the same type: have '{a.type}' and '{b.type}'",
+                       e.span)
+            return a
+        return ir.Ternary(cond=cond, then=self.convert(a, t), orelse=self.convert(b, t), type=t,
+                          span=e.span)
+
+    # ------------------------------------------------------------ names
+
+    def _e_Builtin(self, e: ast.Builtin) -> ir.Expr:
+        desc = builtins.variable(e.name, self.dialect)
+        if desc is None:
+            self._unknown_builtin(e)
+            return ir.Const(value=0, type=INT64, span=e.span)
+        if not desc.supported:
+            self.error(f"builtin '{e.name}' is not supported by btc", e.span)
+            return ir.Const(value=0, type=INT64, span=e.span)
+        if desc.name == "probe":
+            text = self.facts.info.display.encode() if self.facts else b""
+            return ir.StrConst(value=text, type=StrType(len(text) + 1), span=e.span)
+        if desc.name == "argN":
+            return self._argn(e)
+        if desc.name == "retval":
+            return self._retval(e)
+        if desc.name == "args":
+            self.error("args must be used with a field: args.NAME", e.span)
+            return ir.Const(value=0, type=INT64, span=e.span)
+        clock = variables.nsecs_clock(self.dialect) if desc.name == "nsecs" else None
+        return ir.BuiltinRead(name=desc.name, clock=clock, type=desc.type, span=e.span)
+
+    def _e_Ident(self, e: ast.Ident) -> ir.Expr:
+        self._unknown_builtin(e)
+        return ir.Const(value=0, type=INT64, span=e.span)
+
+    def _unknown_builtin(self, e) -> None:
+        near = closest(e.name, builtins.variable_names(self.dialect))
+        hint = f"did you mean '{near}'?" if near else None
+        msg = f"Unknown identifier: '{e.name}'" if self.dialect == "bpftrace" \
+            else f"unknown builtin '{e.name}'"
+        self.error(msg, e.span, hint)
+
+    def _argn(self, e: ast.Builtin) -> ir.Expr:
+        zero = ir.Const(value=0, type=INT64, span=e.span)
+        facts = self.facts
+        if facts is None:
+            return zero
+        if self.dialect == "btrace":
+            if facts.is_special:
+                self.error(f"the {e.name} builtin cannot be used with BEGIN or END probes", e.span)
+                return zero
+            got = facts.arg(variables.argn_index(e.name), e.span)
+            return got if got is not None else zero  # beyond the probe's args: 0
+        if facts.argn_kind not in ("raw", "regs", "raw_syscall"):
+            hint = "use args.NAME for tracepoint fields" if facts.fields() else None
+            self.error(f"The {e.name} builtin can only be used with 'kprobe', 'uprobe' and "
+                       f"'rawtracepoint' probes", e.span, hint)
+            return zero
+        got = facts.arg(variables.argn_index(e.name), e.span)
+        if got is None:
+            self.error(f"{e.name} is beyond the arguments of {facts.info.display}", e.span)
+            return zero
+        return got
+
+    def _retval(self, e: ast.Builtin) -> ir.Expr:
+        got = self.facts.retval(e.span) if self.facts and self.facts.is_return else None
+        if got is None:
+            if self.dialect == "btrace":
+                self.error("the retval builtin can only be used with return probes", e.span)
+            else:
+                self.error("The retval builtin can only be used with 'kretprobe' and "
+                           "'uretprobe' probes", e.span)
+            return ir.Const(value=0, type=INT64, span=e.span)
+        return got
+
+    def _e_Field(self, e: ast.Field) -> ir.Expr:
+        if not (isinstance(e.expr, ast.Builtin) and e.expr.name == "args"
+                and builtins.variable("args", self.dialect)):
+            self.error("field access is only supported on args (tracepoint fields)", e.span)
+            return ir.Const(value=0, type=INT64, span=e.span)
+        got = self.facts.field(e.name, e.span) if self.facts else None
+        if got is None:
+            names = [a.name for a in self.facts.fields()] if self.facts else []
+            near = closest(e.name, names)
+            where = self.facts.info.display if self.facts else "this probe"
+            self.error(f"Can't find field '{e.name}' in the arguments of {where}", e.span,
+                       f"did you mean '{near}'?" if near else None)
+            return ir.Const(value=0, type=INT64, span=e.span)
+        return got
+
+    def _e_Index(self, e: ast.Index) -> ir.Expr:
+        base = self.expr(e.expr)
+        idx = e.index.value if isinstance(e.index, ast.Int) else None
+        arr = self._array_field(e.expr)
+        if arr is None or idx is None or not isinstance(base, ir.CtxLoad):
+            self.error("indexing is only supported on array fields of args with a literal index",
+                       e.span)
+            return ir.Const(value=0, type=INT64, span=e.span)
+        count = arr.array_len or 0
+        if count and not 0 <= idx < count:
+            self.error(f"index {idx} is out of bounds for array of size {count}", e.index.span)
+            return ir.Const(value=0, type=INT64, span=e.span)
+        return ir.CtxLoad(offset=base.offset + idx * base.type.size(), type=base.type, span=e.span)
+
+    def _array_field(self, e: ast.Expr):
+        if isinstance(e, ast.Field) and self.facts is not None:
+            for a in self.facts.fields():
+                if a.name == e.name and a.array_len is not None:
+                    return a
+        return None
+
+    def _e_Var(self, e: ast.Var) -> ir.Expr:
+        if self.dialect == "btrace":
+            return self._btrace_local_get(e)
+        t = self.env.locals.get((self.fn_index, e.name))
+        if e.name not in self.assigned or t is None:
+            self.error(f"Undefined or undeclared variable: ${e.name}", e.span)
+            return ir.Const(value=0, type=t or INT64, span=e.span)
+        return ir.LocalGet(name=e.name, type=t, span=e.span)
+
+    def hidden_map(self, name: str) -> str:
+        """btrace's `$x` lives as long as its rule: a compiler-made map keyed by nothing."""
+        return f"@__l{self.rule}_{name}"
+
+    def _btrace_local_get(self, e: ast.Var) -> ir.Expr:
+        if e.name not in self.symbols.locals.get(self.rule, set()):
+            return ir.Const(value=0, type=INT64, span=e.span)  # never set: reads as 0
+        hidden = self.hidden_map(e.name)
+        t = self.env.map_val.get(hidden, INT64)
+        return ir.MapGet(map=hidden, key=None, insert_missing=False, type=t, span=e.span)
+
+    def _e_MapRef(self, e: ast.MapRef) -> ir.Expr:
+        name, key = self.map_key(e)
+        sym = self.symbols.maps.get(name)
+        t = self.env.map_val.get(name)
+        if sym is None or not sym.stored:
+            if self.dialect == "bpftrace":
+                self.error(f"Undefined map: {name}", e.span)
+            t = INT64
+        if t is None:
+            t = INT64
+        if isinstance(t, AggType):
+            if t.kind not in READABLE_AGGS:
+                self.error(f"cannot read {name}: {t.kind} values can only be printed", e.span)
+            t = t.elem
+        return ir.MapGet(map=name, key=key, insert_missing=self.dialect == "btrace", type=t,
+                         span=e.span)
+
+    def map_key(self, ref: ast.MapRef) -> tuple[str, ir.Expr | None]:
+        """The map's name and its key as one IR value (a TupleNew for several keys); records
+        the key type while inferring, checks it once types are final."""
+        name = map_name(ref)
+        if ref.keys is None:
+            self._check_key(name, None, ref.span)
+            return name, None
+        keys = ref.keys
+        if len(keys) == 1 and isinstance(keys[0], ast.Tuple) and self.dialect == "bpftrace":
+            keys = keys[0].elems
+        vals = [self.expr(k) for k in keys]
+        for v, k in zip(vals, keys):
+            # a literal tuple key was already reported by btc.ir.symbols
+            if isinstance(v.type, TupleType) and self.dialect == "btrace" and not isinstance(k, ast.Tuple):
+                self.error("tuple cannot be used as map key", k.span)
+        if len(vals) == 1:
+            got = typecheck.storage_type(vals[0].type, self.dialect)
+        else:
+            got = TupleType(tuple(typecheck.storage_type(v.type, self.dialect) for v in vals))
+        slot = self._check_key(name, got, ref.span)
+        if len(vals) == 1:
+            return name, self.convert(vals[0], slot)
+        span = keys[0].span.join(keys[-1].span)
+        return name, self.convert(ir.TupleNew(elems=tuple(vals), type=TupleType(tuple(v.type for v in vals)),
+                                              span=span), slot)
+
+    def _check_key(self, name: str, got: Type | None, span: Span) -> Type | None:
+        have = self.env.map_key.get(name)
+        want = SCALAR if got is None else got
+        if not self.final:
+            if have is None or have == SCALAR or want == SCALAR:
+                self.env.map_key.setdefault(name, want)
+            else:
+                self.env.map_key[name] = typecheck.join(have, got) or have
+            have = self.env.map_key[name]
+            return None if have == SCALAR or got is None else have
+        if have is None:
+            return got
+        if (have == SCALAR) != (want == SCALAR) or (got is not None and not typecheck.fits(got, have)):
+            self.errors.add(_key_mismatch(name, got, have), span)
+            return got
+        return None if have == SCALAR else have
+
+    def _e_Call(self, e: ast.Call) -> ir.Expr:
+        desc = self.function(e)
+        if desc is None:
+            return ir.Const(value=0, type=INT64, span=e.span)
+        if desc.kind == "agg":
+            self.error(f"{e.name}() should be directly assigned to a map", e.span)
+            return ir.Const(value=0, type=INT64, span=e.span)
+        if desc.kind == "action":
+            self.error(f"{e.name}() does not return a value", e.span)
+            return ir.Const(value=0, type=INT64, span=e.span)
+        got = desc.lower(self, e)
+        return got if got is not None else ir.Const(value=0, type=INT64, span=e.span)
+
+    def function(self, e: ast.Call):
+        """The descriptor of a call after name and arity checks (None after an error)."""
+        desc = builtins.function(e.name, self.dialect)
+        if desc is None:
+            near = closest(e.name, builtins.function_names(self.dialect))
+            msg = f"Unknown function: {e.name}" if self.dialect == "bpftrace" \
+                else f"unknown function '{e.name}'"
+            self.error(msg, e.span, f"did you mean '{near}'?" if near else None)
+            return None
+        if not desc.supported:
+            self.error(f"function '{e.name}' is not supported by btc", e.span)
+            return None
+        n = len(e.args)
+        if n < desc.min_args or n > desc.max_args:
+            self.error(_arity_message(self.dialect, desc, n), e.span)
+            return None
+        return desc
+
+
+def _widen(e: ir.Expr) -> ir.Expr:
+    """Integers enter arithmetic as 64-bit values of their own signedness."""
+    t = e.type
+    if isinstance(t, IntType) and t.bits < 64:
+        wide = IntType(64, t.signed)
+        if isinstance(e, ir.Const):
+            return ir.Const(value=e.value, type=wide, span=e.span)
+        return ir.Cast(expr=e, type=wide, span=e.span)
+    return e
+
+
+def _binary_mismatch(dialect: str, op: str, lt: Type, rt: Type) -> str:
+    if dialect == "btrace" and (isinstance(lt, StrType) or isinstance(rt, StrType)):
+        return f"operation '{op}' unsupported on strings ({lt} and {rt})"
+    if op in typecheck.COMPARISONS:
+        return f"Type mismatch for '{op}': comparing '{lt}' with '{rt}'"
+    return f"The {op} operator can not be used on expressions of types {lt}, {rt}"
+
+
+def _key_mismatch(name: str, got: Type | None, have: Type | str) -> str:
+    if got is None:
+        return f"Argument mismatch for {name}: trying to access with no arguments when map expects arguments: '{have}'"
+    if have == SCALAR:
+        return f"Argument mismatch for {name}: trying to access with arguments: '{got}' when map expects no arguments"
+    return (f"Argument mismatch for {name}: trying to access with arguments: '{got}' when map "
+            f"expects arguments: '{have}'")
+
+
+def _arity_message(dialect: str, desc, n: int) -> str:
+    if dialect == "btrace":
+        return "too many arguments" if n > desc.max_args else f"{desc.min_args - n} missing arguments"
+    if desc.min_args == desc.max_args:
+        word = "argument" if desc.min_args == 1 else "arguments"
+        return f"{desc.name}() requires {desc.min_args} {word} ({n} provided)"
+    if n < desc.min_args:
+        return f"{desc.name}() requires at least {desc.min_args} argument{'s' if desc.min_args > 1 else ''} ({n} provided)"
+    return f"{desc.name}() takes at most {desc.max_args} argument{'s' if desc.max_args > 1 else ''} ({n} provided)"
+
+
+__all__ = ["ExprLowerer", "StackType"]

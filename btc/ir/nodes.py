@@ -1,0 +1,384 @@
+"""The typed IR: what semantic analysis produces, passes rewrite and the back end lowers.
+
+Every expression carries its `type`; every node keeps the span of the source it came from.
+Nodes are frozen: a pass builds new nodes with `dataclasses.replace` and never edits input.
+
+Differences between the dialects are settled when the IR is built (operators carry their
+signedness, map reads say whether a missing key is inserted, btrace's persistent `$x` are
+already hidden maps), so the back end needs no dialect switches except where noted
+(`Program.dialect` for histogram bucketing).
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from btc.diagnostics import NO_SPAN, Span
+from btc.ir.types import VOID, IntType, StrType, TupleType, Type
+
+node = dataclass(frozen=True, slots=True, kw_only=True)
+
+
+@node
+class Node:
+    span: Span = field(default=NO_SPAN, compare=False, repr=False)
+
+
+# ---------------------------------------------------------------- expressions
+
+
+@node
+class Expr(Node):
+    type: Type = VOID
+
+
+@node
+class Const(Expr):
+    value: int
+
+
+@node
+class StrConst(Expr):
+    value: bytes  # without the NUL; type is StrType(len(value) + 1) or wider
+
+
+@node
+class BuiltinRead(Expr):
+    """A value the kernel gives each event: pid, tid, comm, nsecs, cpu, uid, gid, elapsed,
+    cgroup, rand, curtask, jiffies, kstack, ustack, func, cpid, ... `clock` names the clock
+    for nsecs ("boot", "realtime", "monotonic", "tai")."""
+
+    name: str
+    clock: str | None = None
+
+
+@node
+class CtxLoad(Expr):
+    """A field of the probe context at a fixed byte offset (tracepoint fields, syscall args,
+    raw tracepoint args, pt_regs registers). `deref` = read through the pointer in the
+    context word (raw_tp sys_enter: args live in the pt_regs that ctx[0] points to)."""
+
+    offset: int
+    deref_offset: int | None = None
+
+
+@node
+class CtxDataLoc(Expr):
+    """A tracepoint `__data_loc` string field: the u32 at `offset` holds (len << 16) | off."""
+
+    offset: int
+
+
+@node
+class LocalGet(Expr):
+    name: str
+
+
+@node
+class MapGet(Expr):
+    """Read `map[key]`; 0 (or empty) when missing. `insert_missing`: btrace inserts the key
+    with a zero value on a read miss."""
+
+    map: str
+    key: Expr | None = None
+    insert_missing: bool = False
+
+
+@node
+class MapHasKey(Expr):
+    map: str
+    key: Expr | None = None
+
+
+@node
+class Binary(Expr):
+    """Integer arithmetic, bitwise ops and comparisons. `signed` chooses signed division,
+    modulo, right shift and ordering. Comparisons have an integer 0/1 result."""
+
+    op: str  # + - * / % & | ^ << >> == != < <= > >=
+    lhs: Expr
+    rhs: Expr
+    signed: bool = True
+
+
+@node
+class Logical(Expr):
+    """`&&` / `||` with a 0/1 result. `short_circuit` False: both sides always run (btrace)."""
+
+    op: str  # "&&" | "||"
+    lhs: Expr
+    rhs: Expr
+    short_circuit: bool = True
+
+
+@node
+class Unary(Expr):
+    op: str  # "!" "~" "-"
+    operand: Expr
+
+
+@node
+class Ternary(Expr):
+    cond: Expr
+    then: Expr
+    orelse: Expr
+
+
+@node
+class Cast(Expr):
+    """Integer width/signedness conversion (truncate, sign- or zero-extend), or (added by
+    sema) string widening: a string copied into a longer NUL-padded string type."""
+
+    expr: Expr
+
+
+@node
+class StrCmp(Expr):
+    """String (in)equality, or strncmp with `n` bytes; result 0/1 (`op` "==" or "!=")."""
+
+    op: str
+    lhs: Expr
+    rhs: Expr
+    n: int | None = None
+
+
+@node
+class TupleNew(Expr):
+    elems: tuple[Expr, ...]
+
+
+@node
+class TupleGet(Expr):
+    expr: Expr
+    index: int
+
+
+@node
+class Param(Expr):
+    """Positional parameter `$index`, read from a read-only global patched at load time.
+    Its type says how it is used: an integer, or a string of `type.length` bytes."""
+
+    index: int
+
+
+@node
+class ParamCount(Expr):
+    """`$#`."""
+
+
+@node
+class StrRead(Expr):
+    """`str(ptr[, len])`: read a NUL-terminated string from user or kernel memory."""
+
+    ptr: Expr
+    length: Expr | None = None
+    user: bool = True
+
+
+@node
+class Call(Expr):
+    """Any other value-returning builtin function (ksym, usym, ntop, ...), by name."""
+
+    name: str
+    args: tuple[Expr, ...] = ()
+
+
+# ---------------------------------------------------------------- statements
+
+
+@node
+class Stmt(Node):
+    pass
+
+
+@node
+class ExprStmt(Stmt):
+    expr: Expr
+
+
+@node
+class LocalSet(Stmt):
+    name: str
+    value: Expr
+
+
+@node
+class MapSet(Stmt):
+    map: str
+    key: Expr | None
+    value: Expr
+
+
+@node
+class MapAgg(Stmt):
+    """An aggregation update: `@map[key] = count()/sum(v)/min(v)/max(v)/avg(v)/stats(v)/
+    hist(v)/lhist(v, ...)`. The kind and parameters are in the map's `AggType`."""
+
+    map: str
+    key: Expr | None
+    value: Expr | None  # None for count()
+
+
+@node
+class MapAdd(Stmt):
+    """`@map[key] += delta` done atomically (from `++`, `--`, `+=` on maps)."""
+
+    map: str
+    key: Expr | None
+    delta: Expr
+
+
+@node
+class MapDelete(Stmt):
+    map: str
+    key: Expr | None
+
+
+@node
+class If(Stmt):
+    cond: Expr
+    then: tuple[Stmt, ...]
+    orelse: tuple[Stmt, ...] = ()
+
+
+@node
+class While(Stmt):
+    cond: Expr
+    body: tuple[Stmt, ...]
+
+
+@node
+class Unroll(Stmt):
+    count: int
+    body: tuple[Stmt, ...]
+
+
+@node
+class Break(Stmt):
+    pass
+
+
+@node
+class Continue(Stmt):
+    pass
+
+
+@node
+class Return(Stmt):
+    pass
+
+
+# Asynchronous actions: the program sends an event through the ring buffer and user space
+# does the work (docs/design.md §3, "Events").
+
+
+@node
+class Printf(Stmt):
+    fmt_id: int  # index into Program.printfs
+    args: tuple[Expr, ...] = ()
+
+
+@node
+class PrintValue(Stmt):
+    print_id: int  # index into Program.prints (the value's type)
+    value: Expr
+
+
+@node
+class PrintMap(Stmt):
+    map: str
+    top: int = 0
+    div: int = 1
+
+
+@node
+class ClearMap(Stmt):
+    map: str
+
+
+@node
+class ZeroMap(Stmt):
+    map: str
+
+
+@node
+class Time(Stmt):
+    fmt_id: int  # index into Program.time_formats
+
+
+@node
+class Exit(Stmt):
+    code: Expr | None = None
+
+
+# ---------------------------------------------------------------- declarations
+
+
+@node
+class MapDecl(Node):
+    """One bt map. `key` None = a scalar (`@x = 1`); `value` is an AggType for aggregations.
+    `print_at_exit`: printed after END (per the dialect's rule, decided by analysis);
+    `hidden`: compiler-made (btrace persistent locals), never printed."""
+
+    name: str  # with the "@", e.g. "@start", "@"
+    key: Type | None
+    value: Type
+    print_at_exit: bool = True
+    hidden: bool = False
+    max_entries: int = 4096
+
+
+@node
+class PrintfDecl(Node):
+    fmt: str
+    arg_types: tuple[Type, ...] = ()
+
+    @property
+    def args_type(self) -> TupleType:
+        return TupleType(self.arg_types)
+
+
+@node
+class ProbeInfo(Node):
+    """Everything about the attach point the back end and runtime need, as plain data."""
+
+    text: str  # as resolved, e.g. "syscall:read:entry"
+    display: str  # the `probe` builtin's value
+    section: str  # ELF section per libbpf conventions
+    prog_type: int
+    attach: dict = field(default_factory=dict, compare=False)  # AttachPlan, docs/design.md §3
+
+
+@node
+class Function(Node):
+    """One BPF program: one probe of one rule (a rule with two probes gives two)."""
+
+    name: str  # ELF symbol, e.g. "p0_syscall_read_entry"
+    probe: ProbeInfo
+    filter: Expr | None
+    body: tuple[Stmt, ...]
+    rule_index: int = 0
+
+
+@node
+class Program(Node):
+    dialect: str
+    functions: tuple[Function, ...]
+    maps: tuple[MapDecl, ...] = ()
+    printfs: tuple[PrintfDecl, ...] = ()
+    prints: tuple[Type, ...] = ()
+    time_formats: tuple[str, ...] = ()
+    params: tuple[tuple[int, Type], ...] = ()  # (index, type) of every $N used
+    exit_order: tuple[str, ...] = ()  # map names in the order they print at exit
+    source_name: str = ""
+    source: str = field(default="", compare=False, repr=False)
+    # Added by sema: non-fatal diagnostics (BtcError objects) the CLI prints as warnings.
+    warnings: tuple = field(default=(), compare=False, repr=False)
+
+    def map(self, name: str) -> MapDecl:
+        for m in self.maps:
+            if m.name == name:
+                return m
+        raise KeyError(name)
+
+
+__all__ = [n for n in dir() if not n.startswith("_")] + ["IntType", "StrType"]

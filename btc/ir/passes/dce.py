@@ -1,0 +1,65 @@
+"""Dead-code elimination.
+
+* Statements after `exit`, `return`, `break` or `continue` in the same block never run.
+* `if` on a constant keeps only the branch taken; an `if` with two empty branches and a
+  side-effect-free condition goes; `while (0)` goes.
+* A pure expression statement goes.
+* A store to a local that nothing reads goes (its value too, when side-effect free).
+  Only bpftrace locals are `LocalSet`s; btrace's persist in maps and are never dropped.
+"""
+from __future__ import annotations
+
+import dataclasses
+
+from btc.ir import nodes as ir
+from btc.ir.walk import function_exprs, is_pure, map_functions
+
+NAME = "dce"
+
+TERMINATORS = (ir.Exit, ir.Return, ir.Break, ir.Continue)
+
+
+def run(prog: ir.Program) -> ir.Program:
+    return map_functions(prog, _function)
+
+
+def _function(fn: ir.Function) -> ir.Function:
+    read = {e.name for e in function_exprs(fn) if isinstance(e, ir.LocalGet)}
+    body = _block(fn.body, read)
+    return fn if body == fn.body else dataclasses.replace(fn, body=body)
+
+
+def _block(stmts: tuple[ir.Stmt, ...], read: set[str]) -> tuple[ir.Stmt, ...]:
+    out: list[ir.Stmt] = []
+    for s in stmts:
+        out.extend(_stmt(s, read))
+        if out and isinstance(out[-1], TERMINATORS):
+            break
+    return tuple(out)
+
+
+def _stmt(s: ir.Stmt, read: set[str]) -> list[ir.Stmt]:
+    if isinstance(s, ir.If):
+        return _if(s, read)
+    if isinstance(s, ir.While):
+        if isinstance(s.cond, ir.Const) and s.cond.value == 0:
+            return []
+        return [dataclasses.replace(s, body=_block(s.body, read))]
+    if isinstance(s, ir.Unroll):
+        body = _block(s.body, read)
+        return [dataclasses.replace(s, body=body)] if body else []
+    if isinstance(s, ir.ExprStmt):
+        return [] if is_pure(s.expr) else [s]
+    if isinstance(s, ir.LocalSet) and s.name not in read:
+        return [] if is_pure(s.value) else [ir.ExprStmt(expr=s.value, span=s.span)]
+    return [s]
+
+
+def _if(s: ir.If, read: set[str]) -> list[ir.Stmt]:
+    if isinstance(s.cond, ir.Const):
+        taken = s.then if s.cond.value != 0 else s.orelse
+        return list(_block(taken, read))
+    then, orelse = _block(s.then, read), _block(s.orelse, read)
+    if not then and not orelse:
+        return [] if is_pure(s.cond) else [ir.ExprStmt(expr=s.cond, span=s.span)]
+    return [dataclasses.replace(s, then=then, orelse=orelse)]

@@ -1,0 +1,102 @@
+"""The one place btc.ir talks to btc.probes: resolve a probe's text into `ProbeFacts`.
+
+Everything semantic analysis needs about an attach point (its ir.ProbeInfo, what `argN`,
+`retval` and `args.f` read) is answered here, so a change in btc.probes touches only this
+module.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from btc.diagnostics import BtcError, Span
+from btc.ir import nodes as ir
+from btc.ir.types import INT64, UINT64, IntType, StrType, Type
+from btc.probes import ArgInfo, ProbeSpec, resolve_all
+
+
+@dataclass(frozen=True)
+class ProbeFacts:
+    """A resolved probe as analysis sees it."""
+
+    spec: ProbeSpec
+    info: ir.ProbeInfo
+
+    @property
+    def provider(self) -> str:
+        return self.spec.provider
+
+    @property
+    def is_special(self) -> bool:
+        """BEGIN or END: no arguments, no retval."""
+        return self.spec.provider in ("BEGIN", "END", "begin", "end")
+
+    @property
+    def is_return(self) -> bool:
+        return self.spec.is_return
+
+    @property
+    def argn_kind(self) -> str:
+        return self.spec.argn_kind
+
+    def arg(self, index: int, span: Span) -> ir.Expr | None:
+        """What `arg<index>` reads, or None when the probe has no such argument."""
+        if self.spec.argn_kind in ("none", "btf"):
+            return None
+        a = self.spec.argn(index)
+        if a is None:
+            return None
+        return _load(a, span, deref=self.spec.argn_kind == "raw_syscall")
+
+    def retval(self, span: Span) -> ir.Expr | None:
+        r = self.spec.retval
+        if r is None:
+            return None
+        t = IntType(r.size * 8, r.signed) if r.size in (1, 2, 4, 8) else INT64
+        return ir.CtxLoad(offset=r.offset, type=t, span=span)
+
+    def fields(self) -> list[ArgInfo]:
+        """Tracepoint record fields (non-common) for `args.f`; [] when the probe has none."""
+        if self.spec.argn_kind not in ("tp_slot", "tp_field"):
+            return []
+        return list(self.spec.args)
+
+    def field(self, name: str, span: Span) -> ir.Expr | None:
+        for a in self.fields():
+            if a.name == name:
+                return _load(a, span, deref=False)
+        return None
+
+
+def field_type(a: ArgInfo) -> Type:
+    """The IR type of a tracepoint field: char arrays and __data_loc become strings."""
+    if a.is_data_loc:
+        return StrType(64)
+    if a.array_len is not None and "char" in a.type_text:
+        return StrType(max(a.size, 1))
+    if a.size in (1, 2, 4, 8):
+        return IntType(a.size * 8, a.signed)
+    return UINT64
+
+
+def _load(a: ArgInfo, span: Span, deref: bool) -> ir.Expr:
+    t = field_type(a)
+    if a.is_data_loc:
+        return ir.CtxDataLoc(offset=a.offset, type=t, span=span)
+    if deref:
+        return ir.CtxLoad(offset=0, deref_offset=a.offset, type=t, span=span)
+    if a.array_len is not None and not isinstance(t, StrType):
+        # an integer array read as a whole is its first element (btrace argN semantics)
+        size = a.size // a.array_len if a.array_len else 8
+        t = IntType(size * 8, a.signed) if size in (1, 2, 4, 8) else UINT64
+    return ir.CtxLoad(offset=a.offset, type=t, span=span)
+
+
+def resolve(text: str, span: Span, dialect: str) -> list[ProbeFacts]:
+    """Resolve a probe as written into one or more attach points (wildcards expand)."""
+    specs = resolve_all(text, span, dialect)
+    return [ProbeFacts(s, _info(s, text if len(specs) == 1 else s.display)) for s in specs]
+
+
+def _info(spec: ProbeSpec, text: str) -> ir.ProbeInfo:
+    return ir.ProbeInfo(text=text, display=spec.display, section=spec.section,
+                        prog_type=spec.prog_type, attach=spec.attach_plan())

@@ -1,0 +1,149 @@
+"""IR value types and their memory layouts.
+
+Layout rules (shared with the runtime through `to_typedesc`, see docs/design.md §3): integers
+little endian at their natural alignment, strings NUL-padded byte arrays aligned to 1, tuples
+in C layout with their size rounded up to 8.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+ty = dataclass(frozen=True, slots=True)
+
+
+@ty
+class Type:
+    def size(self) -> int:
+        raise NotImplementedError
+
+    def align(self) -> int:
+        return 1
+
+
+@ty
+class IntType(Type):
+    bits: int = 64
+    signed: bool = True
+
+    def size(self) -> int:
+        return self.bits // 8
+
+    def align(self) -> int:
+        return self.bits // 8
+
+    def __str__(self) -> str:
+        return f"{'int' if self.signed else 'uint'}{self.bits}"
+
+
+@ty
+class StrType(Type):
+    length: int  # bytes in memory, including room for the NUL
+
+    def size(self) -> int:
+        return self.length
+
+    def __str__(self) -> str:
+        return f"string[{self.length}]"
+
+
+@ty
+class TupleType(Type):
+    elems: tuple[Type, ...]
+
+    def offsets(self) -> tuple[int, ...]:
+        out, off = [], 0
+        for t in self.elems:
+            off = _round_up(off, t.align())
+            out.append(off)
+            off += t.size()
+        return tuple(out)
+
+    def size(self) -> int:
+        if not self.elems:
+            return 0
+        last = self.offsets()[-1] + self.elems[-1].size()
+        return _round_up(last, 8)
+
+    def align(self) -> int:
+        return 8
+
+    def __str__(self) -> str:
+        return "(" + ", ".join(str(t) for t in self.elems) + ")"
+
+
+@ty
+class StackType(Type):
+    kind: str  # "kernel" | "user"
+
+    def size(self) -> int:
+        return 8
+
+    def align(self) -> int:
+        return 8
+
+    def __str__(self) -> str:
+        return "kstack" if self.kind == "kernel" else "ustack"
+
+
+@ty
+class VoidType(Type):
+    def size(self) -> int:
+        return 0
+
+    def __str__(self) -> str:
+        return "void"
+
+
+AGG_KINDS = ("count", "sum", "min", "max", "avg", "stats", "hist", "lhist")
+
+
+@ty
+class AggType(Type):
+    """The value type of a map written by an aggregation function."""
+
+    kind: str  # one of AGG_KINDS
+    elem: IntType = IntType(64, True)
+    bits: int = 0  # hist: buckets per power of two = 2**bits (bpftrace)
+    lhist: tuple[int, int, int] | None = None  # (min, max, step)
+
+    def size(self) -> int:
+        return 16 if self.kind in ("min", "max", "avg", "stats") else 8
+
+    def align(self) -> int:
+        return 8
+
+    def __str__(self) -> str:
+        extra = f", {self.lhist}" if self.lhist else (f", bits={self.bits}" if self.bits else "")
+        return f"{self.kind}({self.elem}{extra})"
+
+
+INT64 = IntType(64, True)
+UINT64 = IntType(64, False)
+INT32 = IntType(32, True)
+UINT32 = IntType(32, False)
+BOOL = IntType(64, False)  # comparisons yield 0/1 as a u64
+VOID = VoidType()
+
+
+def _round_up(n: int, a: int) -> int:
+    return (n + a - 1) // a * a
+
+
+def round_up(n: int, a: int) -> int:
+    return _round_up(n, a)
+
+
+def to_typedesc(t: Type) -> dict:
+    """The runtime's view of a type (plain JSON data, docs/design.md §3)."""
+    if isinstance(t, IntType):
+        return {"k": "int", "size": t.size(), "signed": t.signed}
+    if isinstance(t, StrType):
+        return {"k": "str", "size": t.size()}
+    if isinstance(t, TupleType):
+        fields = [{"off": o, "t": to_typedesc(e)} for o, e in zip(t.offsets(), t.elems)]
+        return {"k": "tuple", "size": t.size(), "fields": fields}
+    if isinstance(t, StackType):
+        return {"k": "stack", "kind": t.kind}
+    if isinstance(t, AggType):
+        return {"k": "int", "size": 8, "signed": t.elem.signed}
+    return {"k": "none"}

@@ -1,0 +1,148 @@
+"""Delivering ring-buffer events and printing maps: the user-visible side of a run.
+
+Each record is `u32 kind; u32 id` plus a payload (docs/design.md §3); the sink turns it into
+text (or bpftrace JSON lines) on the output stream, and performs the map-wide actions
+(clear, zero, print) that programs ask user space to do.
+"""
+from __future__ import annotations
+
+import struct
+import sys
+
+from btc.runtime import output
+from btc.runtime.elf_loader import LoadedObject
+
+_HDR = struct.Struct("<II")
+_U64 = struct.Struct("<Q")
+_I64 = struct.Struct("<q")
+
+EV_PRINTF, EV_PRINT, EV_PRINT_MAP, EV_CLEAR, EV_ZERO, EV_EXIT, EV_TIME, EV_DELETE = range(1, 9)
+
+
+class EventSink:
+    def __init__(self, meta: dict, dialect: str, out, fmt: str = "text"):
+        self.meta, self.dialect, self.out = meta, dialect, out
+        self.json = fmt == "json"
+        self.loaded: LoadedObject | None = None
+        self.exited = False
+        self.accepting = True
+        self.exit_code = 0
+        self.lost_seen = 0
+        self.realtime_offset_ns = 0
+        self._handlers = {
+            EV_PRINTF: self._printf, EV_PRINT: self._print, EV_PRINT_MAP: self._print_map,
+            EV_CLEAR: self._clear, EV_ZERO: self._zero, EV_EXIT: self._exit, EV_TIME: self._time,
+        }
+
+    def bind(self, loaded: LoadedObject, realtime_offset_ns: int = 0) -> None:
+        self.loaded = loaded
+        self.realtime_offset_ns = realtime_offset_ns
+
+    # -- records -----------------------------------------------------------------------------
+
+    def handle(self, view: memoryview) -> bool:
+        """Ring-buffer callback; True stops consuming (after exit() in btrace)."""
+        if not self.accepting:
+            return False
+        kind, ident = _HDR.unpack_from(view, 0)
+        handler = self._handlers.get(kind)
+        if handler is not None:
+            handler(ident, bytes(view[_HDR.size:]))
+        return False
+
+    def accept_events(self) -> None:
+        self.accepting = True
+
+    def _printf(self, ident: int, payload: bytes) -> None:
+        desc = self.meta["events"]["printf"][ident]
+        text, warnings = output.format_printf(desc, payload, self.dialect)
+        self.write(output.json_message("printf", text) if self.json else text)
+        self.warn(warnings)
+
+    def _print(self, ident: int, payload: bytes) -> None:
+        td = self.meta["events"]["print"][ident]
+        self.write(output.json_value(td, payload) if self.json
+                   else output.format_value(td, payload, self.dialect))
+
+    def _print_map(self, ident: int, payload: bytes) -> None:
+        top, div = struct.unpack_from("<QQ", payload, 0) if len(payload) >= 16 else (0, 1)
+        self.write(self.map_text(self.meta["maps"][ident], top, div or 1))
+
+    def _clear(self, ident: int, payload: bytes) -> None:
+        self._map(ident).clear()
+
+    def _zero(self, ident: int, payload: bytes) -> None:
+        self._map(ident).zero()
+
+    def _exit(self, ident: int, payload: bytes) -> None:
+        self.exit_code = _I64.unpack_from(payload, 0)[0] if len(payload) >= 8 else 0
+        self.exited = True
+        self.accepting = False  # later events of this run are dropped
+
+    def _time(self, ident: int, payload: bytes) -> None:
+        fmt = self.meta["events"]["time"][ident]
+        event_ns = _U64.unpack_from(payload, 0)[0] + self.realtime_offset_ns if payload else None
+        text, warnings = output.format_time(fmt, self.dialect, event_ns=event_ns)
+        self.write(output.json_message("time", text) if self.json else text)
+        self.warn(warnings)
+
+    # -- maps --------------------------------------------------------------------------------
+
+    def _map(self, index: int):
+        return self.loaded.maps[self.meta["maps"][index]["sym"]]
+
+    def map_text(self, desc: dict, top: int = 0, div: int = 1) -> str:
+        keys, values = self.loaded.maps[desc["sym"]].lookup_batch()
+        if self.json:
+            return output.json_map(desc, keys, values, top, div)
+        return output.format_map(desc, keys, values, self.dialect, top, div)
+
+    def print_exit_maps(self) -> None:
+        """After END: the maps the program's dialect prints at exit, in its order."""
+        if self.dialect == "bpftrace" and not self.json:
+            self.write("\n\n")
+        by_name = {m["name"]: m for m in self.meta["maps"] if not m.get("internal")}
+        for name in self.meta.get("print_at_exit", []):
+            if name in by_name:
+                self.write(self.map_text(by_name[name]))
+
+    # -- lost events -------------------------------------------------------------------------
+
+    def lost_count(self) -> int:
+        lost = self.loaded.maps.get(self.meta["events"].get("lost", "lost"))
+        if lost is None:
+            return 0
+        value = lost.lookup(b"\0\0\0\0")
+        return _U64.unpack_from(value, 0)[0] if value else 0
+
+    def check_lost(self) -> None:
+        """bpftrace prints `Lost N events` whenever the counter grew since the last poll."""
+        n = self.lost_count()
+        if n > self.lost_seen:
+            grew, self.lost_seen = n - self.lost_seen, n
+            if self.dialect == "bpftrace":
+                self.write(output.json_lost_events(grew) if self.json
+                           else output.lost_events_text(grew))
+
+    def report_lost(self) -> None:
+        self.check_lost()
+        if self.lost_seen and self.dialect == "btrace":
+            self.warn([f"btc: {self.lost_seen} events lost (ring buffer full)"])
+
+    # -- streams -----------------------------------------------------------------------------
+
+    def banner(self, n: int) -> None:
+        self.write(output.json_attached_probes(n) if self.json else output.attach_banner(n))
+
+    def write(self, text: str) -> None:
+        if text:
+            self.out.write(text)
+
+    def warn(self, lines: list[str]) -> None:
+        if lines:
+            self.out.flush()  # keep program order in a merged 2>&1 stream
+            for line in lines:
+                print(line, file=sys.stderr)
+
+    def flush(self) -> None:
+        self.out.flush()

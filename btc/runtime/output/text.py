@@ -1,0 +1,123 @@
+"""Text-mode map printing for both dialects (output-formats.md §2, §3)."""
+from __future__ import annotations
+
+from typing import Callable
+
+import numpy as np
+
+from . import hist as H
+from .decode import MapData, decode_map, trunc_div
+from .keys import key_items, key_texts
+from .sort import map_order
+from .values import value_text
+
+_HISTS = ("hist", "lhist")
+
+
+StackText = Callable[[int, str], str]  # (stack id, "kernel"|"user") -> formatted stack
+
+
+def _values(desc: dict, md: MapData, div: int, stack_text: StackText | None = None) -> list:
+    """Entry values: ints as ints (formatted later), anything else as text."""
+    if md.value is not None:
+        v = md.value
+        if div != 1:
+            v = trunc_div(v, np.full(len(v), div, dtype=v.dtype))
+        return v.tolist()
+    vtd = desc.get("value")
+    objects = [] if md.objects is None else list(md.objects)
+    if vtd is not None and vtd["k"] == "stack" and stack_text is not None:
+        return [stack_text(int(o), vtd.get("kind", "kernel")) for o in objects]
+    return [value_text(vtd, o) for o in objects]
+
+
+def _stats_texts(md: MapData, avgs: list) -> list[str]:
+    return [f"count {c}, average {a}, total {t}"
+            for c, a, t in zip(md.count.tolist(), avgs, md.total.tolist())]
+
+
+def _sorted(desc: dict, md: MapData, dialect: str, top: int,
+            stack_text: StackText | None = None) -> tuple[MapData, list]:
+    """Entries in print order, with what goes between each entry's brackets."""
+    key_td = desc.get("key")
+    fast = key_td is None or key_td["k"] in ("int", "stack")
+    texts = None if fast else key_texts(key_td, md.keys)
+    order = map_order(desc, md, dialect, texts, top)
+    md = md.take(order)
+    if texts is None:
+        items = key_items(key_td, md.keys)
+        if key_td is not None and key_td["k"] == "stack" and stack_text is not None:
+            items = [stack_text(i, key_td.get("kind", "kernel")) for i in items]
+        return md, items
+    return md, [texts[i] for i in order.tolist()]
+
+
+def _lines(desc: dict, items: list, values: list, end: str) -> list[str]:
+    name = desc["name"]
+    if desc.get("key") is None:
+        return [f"{name}: {v}{end}" for v in values]
+    return [f"{name}[{k}]: {v}{end}" for k, v in zip(items, values)]
+
+
+def _headers(desc: dict, items: list) -> list[str]:
+    if desc.get("key") is None:
+        return [f"{desc['name']}:\n"] * len(items)
+    return [f"{desc['name']}[{k}]:\n" for k in items]
+
+
+def render_map(desc: dict, md: MapData, dialect: str, top: int = 0, div: int = 1,
+               stack_text: StackText | None = None) -> str:
+    """The text of one decoded map exactly as the dialect prints it (print(@m) or at exit).
+    `stack_text` turns stack ids (keys or values of TypeDesc "stack") into text."""
+    agg = desc.get("agg", "none")
+    if dialect == "bpftrace" and agg == "stats":
+        top = 0  # upstream v0.23 applies top to avg but not to stats
+    md, items = _sorted(desc, md, dialect, top, stack_text)
+    values = [] if agg in _HISTS else _values(desc, md, 1 if dialect == "btrace" else div,
+                                              stack_text)
+    if dialect == "btrace":
+        return _btrace(desc, md, items, values, agg)
+    return _bpftrace(desc, md, items, values, agg, div)
+
+
+def _btrace(desc: dict, md: MapData, items: list, values: list, agg: str) -> str:
+    if agg in _HISTS:
+        lh = desc.get("lhist") if agg == "lhist" else None
+        return "".join(h + H.btrace_hist(b, c, lh)
+                       for h, (b, c) in zip(_headers(desc, items), md.hist))
+    if agg == "stats" and md.count is not None:
+        values = _stats_texts(md, values)
+    if desc.get("key") is None:  # btrace prints a global's value alone
+        return "".join(f"{v}\n" for v in values)
+    return "".join(_lines(desc, items, values, "\n"))
+
+
+def _bpftrace(desc: dict, md: MapData, items: list, values: list, agg: str, div: int) -> str:
+    if agg in _HISTS:
+        parts = [h + _bpftrace_hist_rows(desc, agg, b, c, div)
+                 for h, (b, c) in zip(_headers(desc, items), md.hist)]
+        return "\n".join(parts) + "\n"
+    if agg == "stats":
+        values = _stats_texts(md, values)
+    tail = "\n\n" if agg in ("avg", "stats") else "\n"
+    if (desc.get("value") or {}).get("k") == "stack":  # upstream adds no delimiter here
+        return "".join(_lines(desc, items, values, "")) + tail
+    if not values:
+        return tail
+    return "".join(_lines(desc, items, values, "\n")) + tail[1:]
+
+
+def _bpftrace_hist_rows(desc: dict, agg: str, buckets, counts, div: int) -> str:
+    if agg == "hist":
+        return H.bpftrace_hist(buckets, counts, int(desc.get("hist_bits") or 0), div)
+    lo, hi, step = (int(x) for x in desc["lhist"])
+    return H.bpftrace_lhist(buckets, counts, lo, hi, step)
+
+
+def format_map(desc: dict, keys: np.ndarray, values: np.ndarray, dialect: str = "btrace",
+               top: int = 0, div: int = 1, stack_text: StackText | None = None) -> str:
+    """Decode the raw BPF_MAP_LOOKUP_BATCH arrays of one map and print it."""
+    md = decode_map(desc, keys, values, dialect)
+    if dialect == "btrace" and len(md) == 0:
+        return ""
+    return render_map(desc, md, dialect, top, div, stack_text)

@@ -1,0 +1,180 @@
+"""The run lifecycle: load an object, run BEGIN, attach, deliver events, detach, run END,
+print the maps, release every kernel object.
+
+This module never imports the compiler: `btc run prog.o` goes through here alone.
+"""
+from __future__ import annotations
+
+import ctypes
+import signal
+import subprocess
+import sys
+from dataclasses import dataclass
+
+from btc.diagnostics import BtcError
+from btc.runtime import meta_read
+from btc.runtime.attach import Attachment, attach_program, run_once
+from btc.runtime.elf_loader import LoadedObject, load_object
+from btc.runtime.events import EventSink
+from btc.runtime.privileges import check_bpf_available, raise_memlock_limit
+from btc.runtime.ringbuf import RingBuffer
+
+POLL_MS = 100
+_SIGNALS = (signal.SIGINT, signal.SIGTERM)
+_TOOL_NAME = {"btrace": b"btrace", "bpftrace": b"bpftrace"}
+PR_SET_NAME = 15  # include/uapi/linux/prctl.h
+
+
+@dataclass
+class RunOptions:
+    pid: int | None = None
+    cmd: str | None = None
+    quiet: bool = False
+    verbose: bool = False
+    output: str | None = None
+    fmt: str = "text"
+    unsafe: bool = False
+
+
+def run_object(obj: bytes, params: list[str], opts: RunOptions) -> int:
+    """Run a compiled object until exit(), Ctrl-C, SIGTERM or the end of `-c CMD`."""
+    meta = meta_read.read_meta(obj)
+    out = open(opts.output, "w", encoding="utf-8", errors="surrogateescape") if opts.output \
+        else sys.stdout
+    session = Session(obj, meta, params, opts, out)
+    try:
+        return session.run()
+    finally:
+        session.close()
+        if out is not sys.stdout:
+            out.close()
+
+
+class Session:
+    """Every kernel object of one run, and the state of its event loop."""
+
+    def __init__(self, obj: bytes, meta: dict, params: list[str], opts: RunOptions, out):
+        self.obj, self.meta, self.params, self.opts = obj, meta, params, opts
+        self.dialect = meta["dialect"]
+        self.loaded: LoadedObject | None = None
+        self.ringbuf: RingBuffer | None = None
+        self.attachments: list[Attachment] = []
+        self.child: subprocess.Popen | None = None
+        self.stop_requested = False
+        self.interrupted = False
+        self.sink = EventSink(meta, self.dialect, out, opts.fmt)
+
+    # -- lifecycle ---------------------------------------------------------------------------
+
+    def run(self) -> int:
+        check_bpf_available()
+        raise_memlock_limit()
+        _set_thread_name(_TOOL_NAME.get(self.dialect, b"btc"))
+        clocks = meta_read.Clocks()
+        patch = meta_read.rodata_image(self.meta, self.params, self.dialect, clocks)
+        self.loaded = load_object(self.obj, patch)
+        self.sink.bind(self.loaded, clocks.realtime_offset_ns)
+        self.ringbuf = RingBuffer.for_map(self.loaded.maps[self.meta["events"]["ringbuf"]])
+        probes = [p for p in self.meta["programs"] if p["attach"].get("kind") not in ("begin", "end")]
+        if self.dialect == "bpftrace" and not self.opts.quiet:
+            self.sink.banner(len(self.meta["programs"]))
+        with _signals_caught(self._on_signal):
+            self._run_special("begin")
+            if not self.sink.exited:
+                self._attach_all(probes)
+                self._spawn_child()
+                if self._should_wait(probes):
+                    self._loop()
+            self._detach_all()
+            if self.interrupted and self.dialect == "btrace":
+                self.sink.write("\n")
+            self.sink.accept_events()  # END's output is printed even after exit()
+            self._run_special("end")
+            self.sink.report_lost()
+            self.sink.print_exit_maps()
+        self.sink.flush()
+        return self.sink.exit_code
+
+    def close(self) -> None:
+        for a in self.attachments:
+            a.close()
+        self.attachments.clear()
+        if self.child is not None and self.child.poll() is None:
+            self.child.terminate()
+            self.child.wait()
+        if self.ringbuf is not None:
+            self.ringbuf.close()
+            self.ringbuf = None
+        if self.loaded is not None:
+            self.loaded.close()
+            self.loaded = None
+
+    # -- steps -------------------------------------------------------------------------------
+
+    def _run_special(self, kind: str) -> None:
+        for p in self.meta["programs"]:
+            if p["attach"].get("kind") == kind:
+                run_once(self.loaded.progs[p["func"]].fd)
+                self._drain()
+
+    def _attach_all(self, probes: list[dict]) -> None:
+        for p in probes:
+            self.attachments.append(attach_program(self.loaded.progs[p["func"]]))
+
+    def _detach_all(self) -> None:
+        for a in self.attachments:
+            a.close()
+        self.attachments.clear()
+        self._drain()
+
+    def _spawn_child(self) -> None:
+        if self.opts.cmd:
+            try:
+                self.child = subprocess.Popen(self.opts.cmd, shell=True)
+            except OSError as e:
+                raise BtcError(f"can't run '{self.opts.cmd}': {e.strerror}") from None
+
+    def _should_wait(self, probes: list[dict]) -> bool:
+        # btrace exits at once when only BEGIN/END exist; classic bpftrace waits for exit()
+        return bool(probes) or self.dialect == "bpftrace" or self.child is not None
+
+    def _loop(self) -> None:
+        while not (self.stop_requested or self.sink.exited):
+            self.ringbuf.poll(POLL_MS, self.sink.handle)
+            self.sink.check_lost()
+            if self.child is not None and self.child.poll() is not None:
+                break
+        self._drain()
+
+    def _drain(self) -> None:
+        if self.ringbuf is not None:
+            self.ringbuf.drain(self.sink.handle)
+
+    def _on_signal(self, signum, frame) -> None:
+        self.stop_requested = True
+        self.interrupted = True
+
+
+class _signals_caught:
+    """SIGINT/SIGTERM set a flag instead of raising, and are restored afterwards."""
+
+    def __init__(self, handler):
+        self.handler = handler
+        self.saved = {}
+
+    def __enter__(self):
+        for s in _SIGNALS:
+            self.saved[s] = signal.signal(s, self.handler)
+        return self
+
+    def __exit__(self, *exc):
+        for s, h in self.saved.items():
+            signal.signal(s, h)
+
+
+def _set_thread_name(name: bytes) -> None:
+    try:
+        libc = ctypes.CDLL(None, use_errno=True)
+        libc.prctl(PR_SET_NAME, ctypes.c_char_p(name[:15]), 0, 0, 0)
+    except (OSError, AttributeError):
+        pass  # comm stays the interpreter's name: cosmetic only
