@@ -109,11 +109,12 @@ def _render_bpftrace(message: str, span: Span, src_line: str | None) -> list[str
         return [f"{span.file}:{span.line}-{span.end_line}: ERROR: {message}"]
     end_col = max(span.end_col, span.col + 1)
     out = [f"{span.file}:{span.line}:{span.col}-{end_col}: ERROR: {message}"]
-    if src_line is not None:
-        before = src_line[: span.col - 1]
-        pad = len(before.replace("\t", "    "))
+    if src_line:
+        # bpftrace shows TABs as 4 columns; its marker may cover the newline, no further
+        before = src_line[: span.col - 1].replace("\t", "    ")
+        marked = (src_line + " ")[span.col - 1: end_col - 1].replace("\t", "    ")
         out.append(src_line.replace("\t", "    "))
-        out.append(" " * pad + "~" * (end_col - span.col))
+        out.append(" " * len(before) + "~" * len(marked))
     return out
 
 

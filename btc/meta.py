@@ -29,6 +29,10 @@ EVENTS_MAP = "events"
 LOST_MAP = "lost"
 SCRATCH_MAP = "scratch"
 RINGBUF_SIZE = 256 * 1024
+# STACK_TRACE maps behind `kstack`/`ustack` values (key u32 stack id, value STACK_DEPTH u64 ips).
+STACK_MAPS = {"kernel": "kstacks", "user": "ustacks"}
+STACK_DEPTH = 127
+STACK_MAP_ENTRIES = 4096
 
 # The `.rodata` object that holds load-time constants the runtime patches before loading.
 RODATA_SYM = "btc_rodata"
@@ -37,6 +41,8 @@ SLOT_PARAM = "param"  # `$N`: u64, or char[N] for a string
 SLOT_PARAM_COUNT = "param_count"  # `$#`: u64
 SLOT_START_NS = "start_ns"  # boot-clock ns when tracing started (for `elapsed`)
 SLOT_REALTIME_OFFSET = "realtime_offset_ns"  # CLOCK_REALTIME - CLOCK_BOOTTIME, ns (s64)
+SLOT_TAI_OFFSET = "tai_offset_ns"  # CLOCK_TAI - CLOCK_BOOTTIME, ns (s64), for nsecs(sw_tai)
+SLOT_CPID = "cpid"  # u64: pid of the child command (bpftrace -c), 0 without one
 
 
 @dataclass

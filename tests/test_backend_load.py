@@ -3,10 +3,12 @@ kernel verifier; BTF shows the maps; the output is deterministic; `.btc.meta` ro
 ring-buffer records follow docs/design.md §3."""
 from __future__ import annotations
 
+import json
 import mmap
 import os
 import struct
 import subprocess
+import sys
 
 import pytest
 from elftools.elf.elffile import ELFFile
@@ -22,6 +24,7 @@ from btc.ir import types as T
 STR16 = T.StrType(16)
 STR64 = T.StrType(64)
 TUP = T.TupleType((I64, STR16))
+STK = T.TupleType((T.StackType("kernel"), T.StackType("user")))
 
 
 def _events_program(dialect="bpftrace") -> N.Program:
@@ -70,20 +73,24 @@ def _all_kinds_program() -> N.Program:
         N.MapAgg(map="@st", key=None, value=builtin("rand", U32)),
     ], kind="tp_exec", idx=3)
     prof = func([N.MapAgg(map="@cpu", key=builtin("cpu", U32), value=None),
+                 N.MapAgg(map="@stk", key=N.TupleNew(elems=(builtin("kstack", T.StackType("kernel")),
+                                                            builtin("ustack", T.StackType("user"))), type=STK),
+                          value=None),
                  N.Printf(fmt_id=0, args=(builtin("jiffies"),))], kind="profile", idx=4)
     up = func([N.MapSet(map="@nr", key=None, value=N.Ternary(cond=c(1), then=N.CtxLoad(offset=112, type=I64),
                                                               orelse=c(0), type=I64)),
                N.ExprStmt(expr=N.Cast(expr=N.CtxLoad(offset=80, type=I64), type=I32))], kind="uprobe", idx=5)
     end = func([N.PrintMap(map="@lat"), N.Exit()], kind="END", idx=6)
+    begin = func([N.MapSet(map="@hits", key=None, value=c(0)), N.Time(fmt_id=0)], kind="BEGIN", idx=0)
     maps = [
         mapdecl("@files", STR64, STR16), mapdecl("@lat", T.AggType("hist", bits=2), TUP),
         mapdecl("@lh", T.AggType("lhist", lhist=(0, 100, 10))), mapdecl("@hits", I64),
         mapdecl("@p", I64, STR16), mapdecl("@arg0", U64), mapdecl("@nr", I64),
         mapdecl("@mx", T.AggType("max"), U32), mapdecl("@exec", U64, STR64),
         mapdecl("@st", T.AggType("stats")), mapdecl("@cpu", T.AggType("count"), U32),
-        mapdecl("$x@r1", I64, hidden=True, print_at_exit=False),
+        mapdecl("$x@r1", I64, hidden=True, print_at_exit=False), mapdecl("@stk", T.AggType("count"), STK),
     ]
-    return program([tp, raw, execp, prof, up, end], maps=maps,
+    return program([begin, tp, raw, execp, prof, up, end], maps=maps, time_formats=("%s",),
                    printfs=(N.PrintfDecl(fmt="%d\n", arg_types=(U64,)),),
                    params=((1, I64), (2, STR16)), exit_order=("@lat", "@files"))
 
@@ -98,6 +105,26 @@ def test_all_node_kinds_load(loader):
     obj = loader(elf, "all")
     names = sorted(os.listdir(obj.progs))
     assert names == sorted(f.name for f in prog.functions)
+    # libbpf ignores the metadata section, saying so at info level only
+    meta_lines = [ln for ln in obj.stderr.splitlines() if M.META_SECTION in ln]
+    assert all("skipping unrecognized data section" in ln for ln in meta_lines)
+    assert not [ln for ln in obj.stderr.splitlines() if "warn" in ln.lower() or "error" in ln.lower()]
+    for name in names:  # the kernel accepted the BTF (libbpf would silently drop rejected BTF)
+        info = json.loads(subprocess.run([bpftool(), "-j", "prog", "show", "pinned", f"{obj.progs}/{name}"],
+                                         capture_output=True, text=True, check=True).stdout)
+        assert info.get("btf_id", 0) != 0, name
+
+
+def test_deterministic_across_processes():
+    code = ("import sys, hashlib; sys.path.insert(0, 'tests');"
+            "from test_backend_load import _all_kinds_program;"
+            "from btc.backend_bpf import compile_program;"
+            "print(hashlib.sha256(compile_program(_all_kinds_program(), kernel={})).hexdigest())")
+    root = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+    env = {**os.environ, "PYTHONPATH": root}
+    outs = {subprocess.run([sys.executable, "-c", code], cwd=root, capture_output=True, text=True, check=True,
+                           env={**env, "PYTHONHASHSEED": seed}).stdout for seed in ("1", "2")}
+    assert len(outs) == 1
 
 
 def test_btf_shows_maps_with_key_and_value_types(tmp_path):
@@ -135,18 +162,24 @@ def test_object_layout_and_meta_round_trip():
     assert meta["version"] == M.META_VERSION and meta["dialect"] == "bpftrace"
     assert meta["kernel"] == {"release": "test"}
     assert [p["func"] for p in meta["programs"]] == [f.name for f in prog.functions]
-    assert meta["programs"][1]["section"] == "raw_tp/sys_enter" and meta["programs"][1]["prog_type"] == 17
+    assert meta["programs"][2]["section"] == "raw_tp/sys_enter" and meta["programs"][2]["prog_type"] == 17
+    assert meta["programs"][0]["section"] == meta["programs"][-1]["section"] == "raw_tp"
     descs = {d.name: d for d in M.map_descs(meta)}
     assert [m["name"] for m in meta["maps"]][: len(prog.maps)] == [m.name for m in prog.maps]
     lat = descs["@lat"]
     assert (lat.map_type, lat.key_size, lat.value_size, lat.agg, lat.percpu, lat.hist_bits) == (5, 32, 8, "hist", True, 2)
     assert lat.key == T.to_typedesc(TUP)
-    assert (descs["@hits"].map_type, descs["@hits"].key, descs["@hits"].key_size) == (2, None, 4)
+    # bpftrace scalars may be absent (unset / deleted): a one-entry HASH keyed by u32 0
+    assert (descs["@hits"].map_type, descs["@hits"].key, descs["@hits"].key_size,
+            descs["@hits"].max_entries) == (1, None, 4, 1)
     assert (descs["@files"].map_type, descs["@files"].key_size, descs["@files"].value_size) == (1, 16, 64)
     assert (descs["@mx"].map_type, descs["@mx"].value_size) == (5, 16)
     assert (descs["@st"].map_type, descs["@st"].max_entries) == (6, 1)
     assert descs["@lh"].lhist == [0, 100, 10]
     assert descs["events"].map_type == 27 and descs["events"].internal
+    assert (descs["kstacks"].map_type, descs["kstacks"].key_size, descs["kstacks"].value_size) == (7, 4, 8 * 127)
+    assert descs["ustacks"].value == {"k": "stack", "kind": "user"}
+    assert descs["@stk"].key == T.to_typedesc(STK)
     assert descs["$x@r1"].hidden and descs["$x@r1"].sym == "m__x_r1"
     assert meta["print_at_exit"] == ["@lat", "@files"]
     slots = meta["rodata"]["slots"]
@@ -181,7 +214,7 @@ def test_emit_text_forms():
     ll = emit_llvm(_events_program(), optimize=False)
     assert 'section "raw_tp"' in ll and "nounwind" in ll and "llvm.compiler.used" in ll
     asm = emit_asm(_events_program())
-    assert "call 131" in asm or "bpf_ringbuf_reserve" in asm or "call" in asm
+    assert "call 131" in asm and "call 132" in asm  # ringbuf_reserve / ringbuf_submit
 
 
 def test_unknown_call_is_a_spanned_error():
@@ -262,3 +295,50 @@ def test_ring_buffer_records(loader):
     assert struct.unpack_from("<q", recs[7], 8)[0] == 3
     assert meta["events"]["time"] == ["%H:%M:%S\n"] and meta["events"]["clock"] == "boot"
     assert meta["events"]["print"] == [T.to_typedesc(TUP)]
+
+
+def test_btrace_delete_is_an_event(loader):
+    """btrace: delete(@m[k]) goes to user space in event order, with the user key bytes."""
+    body = [N.MapSet(map="@m", key=c(5), value=c(1)), N.MapDelete(map="@m", key=c(5)),
+            N.MapDelete(map="@s", key=None)]
+    prog = program([func(body)], maps=[mapdecl("@m", I64, I64), mapdecl("@s", I64)], dialect="btrace")
+    obj = loader(compile_program(prog), "del")
+    fd = obj.map_fd("events")
+    ring = _Ring(fd, M.RINGBUF_SIZE)
+    assert obj.run("p0_BEGIN") == 0
+    recs = ring.records()
+    os.close(fd)
+    assert [struct.unpack_from("<II", r) for r in recs] == [(M.EV_DELETE, 0), (M.EV_DELETE, 1)]
+    assert struct.unpack_from("<q", recs[0], 8)[0] == 5 and len(recs[0]) == 16 and len(recs[1]) == 8
+    assert lookup(obj.map_fd("m_m"), struct.pack("<q", 5), 8) is not None  # still there in BPF
+
+
+def test_many_live_temporaries_stay_within_the_stack(loader):
+    """A printf with 40 comm arguments: temporaries beyond the stack budget spill to the scratch map."""
+    args = tuple(builtin("comm", STR16) for _ in range(40))
+    decl = N.PrintfDecl(fmt="%s" * 40, arg_types=(STR16,) * 40)
+    prog = program([func([N.Printf(fmt_id=0, args=args)])], printfs=(decl,))
+    loader(compile_program(prog), "temps")
+
+
+def test_oversized_stack_frame_is_an_error_not_an_exit(monkeypatch):
+    """LLVM would exit(1) on a frame above 512 bytes; btc emits it and reports a BtcError."""
+    from btc.backend_bpf import lower
+
+    monkeypatch.setattr(lower, "STACK_TEMPS_MAX", 1000)
+    args = tuple(builtin("comm", STR16) for _ in range(40))
+    decl = N.PrintfDecl(fmt="%s" * 40, arg_types=(STR16,) * 40)
+    prog = program([func([N.Printf(fmt_id=0, args=args)])], printfs=(decl,))
+    with pytest.raises(BtcError, match="bytes of stack"):
+        compile_program(prog)
+
+
+def test_big_strings_do_not_become_library_calls(loader):
+    """4 KiB strings: zeroing/copying must stay loads and stores (LLVM would otherwise form
+    memset/memcpy calls, which the BPF back end rejects by exiting the process)."""
+    st = T.StrType(4096)
+    body = [N.LocalSet(name="$a", value=N.StrRead(ptr=c(0, U64), type=st)),
+            N.LocalSet(name="$b", value=N.LocalGet(name="$a", type=st)),
+            N.MapSet(map="@m", key=c(1), value=N.LocalGet(name="$b", type=st))]
+    prog = program([func(body)], maps=[mapdecl("@m", st, I64)])
+    loader(compile_program(prog), "bigstr")

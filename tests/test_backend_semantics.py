@@ -330,3 +330,137 @@ def test_builtins_in_begin(loader):
     finally:
         libc.prctl(15, old.encode(), 0, 0, 0)
     assert got == [os.getpid(), threading.get_native_id(), os.getuid(), 1, 1, 1]
+
+
+def test_tuple_and_string_widening_into_map_values(loader):
+    narrow = T.TupleType((I32, T.StrType(3)))
+    wide = T.TupleType((I64, T.StrType(16)))
+    extra = [
+        N.MapSet(map="@tw", key=None, value=N.TupleNew(elems=(c(-3, I32), s("ab")), type=narrow)),
+        N.MapSet(map="@sw", key=c(1), value=s("xy")),
+    ]
+    got = N.MapGet(map="@tw", key=None, type=wide)
+    exprs = [
+        N.TupleGet(expr=got, index=0, type=I64),
+        N.StrCmp(op="==", lhs=N.TupleGet(expr=got, index=1, type=T.StrType(16)), rhs=s("ab"), type=I64),
+        N.StrCmp(op="==", lhs=N.MapGet(map="@sw", key=c(1), type=T.StrType(32)), rhs=s("xy"), type=I64),
+    ]
+    maps = [mapdecl("@tw", wide), mapdecl("@sw", T.StrType(32), I64)]
+    assert run_results(loader, results_program(exprs, extra=extra, maps=maps), len(exprs)) == [-3, 1, 1]
+
+
+def test_kernel_and_user_stack_ids(loader):
+    exprs = [N.Cast(expr=builtin("kstack", T.StackType("kernel")), type=I64),
+             N.Cast(expr=builtin("ustack", T.StackType("user")), type=I64)]
+    prog = results_program(exprs)
+    obj = loader(compile_program(prog), "stk")
+    assert obj.run("p0_BEGIN") == 0
+    fd = obj.map_fd("m_r")
+    kid = struct.unpack("<q", lookup(fd, struct.pack("<q", 0), 8))[0]
+    uid = struct.unpack("<Q", lookup(fd, struct.pack("<q", 1), 8))[0]
+    import os
+
+    assert kid >= 0
+    assert uid >> 32 == os.getpid()
+    ips = lookup(obj.map_fd("kstacks"), struct.pack("<I", kid), 8 * 127)
+    assert ips is not None and struct.unpack_from("<Q", ips)[0] >= 0xFFFF800000000000
+
+
+def _patch_rodata(elf: bytes, values: dict) -> bytes:
+    """Write slot values into the ELF's .rodata the way the runtime does before loading:
+    section offset = st_value(sym) + slot offset."""
+    import io
+
+    from elftools.elf.elffile import ELFFile
+
+    from btc import meta as M
+
+    f = ELFFile(io.BytesIO(elf))
+    meta = M.decode(f.get_section_by_name(M.META_SECTION).data())
+    sec = f.get_section_by_name(M.RODATA_SECTION)
+    sym = [x for x in f.get_section_by_name(".symtab").iter_symbols() if x.name == meta["rodata"]["sym"]][0]
+    out = bytearray(elf)
+    for slot in meta["rodata"]["slots"]:
+        key = (slot["role"], slot["index"])
+        if key not in values:
+            continue
+        data = values[key]
+        if isinstance(data, int):
+            data = struct.pack("<q" if slot["t"].get("signed") else "<Q", data)
+        else:
+            data = data.ljust(slot["t"]["size"], b"\0")
+        pos = sec["sh_offset"] + sym["st_value"] + slot["offset"]
+        out[pos:pos + len(data)] = data
+    return bytes(out)
+
+
+def test_rodata_slots_are_patched_before_load(loader):
+    """Params, $#, elapsed and realtime nsecs read the patched .rodata (LLVM must not fold them)."""
+    st = T.StrType(8)
+    exprs = [
+        N.Param(index=1, type=I64),
+        N.StrCmp(op="==", lhs=N.Param(index=2, type=st), rhs=s("abc"), type=I64),
+        N.ParamCount(type=I64),
+        b("-", builtin("nsecs", I64, clock="realtime"), builtin("nsecs", I64, clock="boot")),
+        b("<", builtin("elapsed", I64), c(0)),
+        builtin("cpid", I64),
+        b("-", builtin("nsecs", I64, clock="sw_tai"), builtin("nsecs", I64, clock="boot")),
+        b("<", b("-", builtin("nsecs", I64, clock="tai"), builtin("nsecs", I64, clock="monotonic")), c(0)),
+    ]
+    prog = results_program(exprs, params=((1, I64), (2, st)))
+    import time as _time
+
+    start = _time.clock_gettime_ns(_time.CLOCK_BOOTTIME)
+    offset = _time.time_ns() - _time.clock_gettime_ns(_time.CLOCK_BOOTTIME)
+    elf = _patch_rodata(compile_program(prog), {("param", 1): -42, ("param", 2): b"abc", ("param_count", None): 2,
+                                                ("realtime_offset_ns", None): offset, ("start_ns", None): start,
+                                                ("cpid", None): 4242, ("tai_offset_ns", None): 37 * 10**9})
+    obj = loader(elf, "rodata")
+    assert obj.run("p0_BEGIN") == 0
+    fd = obj.map_fd("m_r")
+    got = [struct.unpack("<q", lookup(fd, struct.pack("<q", i), 8))[0] for i in range(len(exprs))]
+    assert got[:3] == [-42, 1, 2]
+    assert abs(got[3] - offset) < 10**9  # the two clock reads are ns apart
+    assert got[4] == 0
+    assert got[5] == 4242
+    assert abs(got[6] - 37 * 10**9) < 10**9
+    assert got[7] == 0
+
+
+@pytest.mark.parametrize("size", [16, 200])
+def test_long_string_compare(loader, size):
+    """Straight-line compare for short strings, a bounded loop for long ones: same answers."""
+    st = T.StrType(size)
+    lg = lambda n: N.LocalGet(name=n, type=st)  # noqa: E731
+    extra = [N.LocalSet(name="$a", value=s("hello world", size)), N.LocalSet(name="$b", value=s("hello world", size)),
+             N.LocalSet(name="$c", value=s("hello there", size)), N.LocalSet(name="$d", value=s("hello", size))]
+    eq = lambda x, y, op="==", n=None: N.StrCmp(op=op, lhs=lg(x), rhs=lg(y), n=n, type=I64)  # noqa: E731
+    exprs = [eq("$a", "$b"), eq("$a", "$c"), eq("$a", "$d"), eq("$d", "$a"), eq("$a", "$c", "!="),
+             eq("$a", "$c", n=6), eq("$d", "$d")]
+    assert run_results(loader, results_program(exprs, extra=extra), len(exprs)) == [1, 0, 0, 0, 1, 1, 1]
+
+
+def test_btrace_read_of_missing_aggregation_key_inserts_it(loader):
+    read = N.MapGet(map="@c", key=c(7), insert_missing=True, type=I64)
+    prog = results_program([read, N.MapHasKey(map="@c", key=c(7), type=I64)],
+                           maps=[mapdecl("@c", T.AggType("count"), I64)], dialect="btrace")
+    assert run_results(loader, prog, 2) == [0, 1]
+
+
+@pytest.mark.parametrize("dialect", ["bpftrace", "btrace"])
+def test_scalar_maps_unset_and_deleted(loader, dialect):
+    """bpftrace: an unset or deleted scalar has no entry (it does not print); btrace: ARRAY."""
+    body = [N.MapSet(map="@y", key=None, value=c(2)), N.MapDelete(map="@y", key=None),
+            N.If(cond=c(0), then=(N.MapSet(map="@x", key=None, value=c(1)),)),
+            N.MapAdd(map="@z", key=None, delta=c(3))]
+    prog = program([func(body)], maps=[mapdecl("@x", I64), mapdecl("@y", I64), mapdecl("@z", I64)],
+                   dialect=dialect)
+    obj = loader(compile_program(prog), "scalar")
+    assert obj.run("p0_BEGIN") == 0
+    k0 = struct.pack("<I", 0)
+    got = {n: lookup(obj.map_fd(f"m_{n}"), k0, 8) for n in "xyz"}
+    assert struct.unpack("<q", got["z"])[0] == 3
+    if dialect == "bpftrace":
+        assert got["x"] is None and got["y"] is None
+    else:  # btrace deletes in user space (an event): the BPF entry stays
+        assert got["x"] == bytes(8) and struct.unpack("<q", got["y"])[0] == 2

@@ -98,3 +98,38 @@ def test_run_does_not_mutate_input_and_verifies():
 def test_unchanged_program_is_returned_as_is():
     prog = program((ir.MapSet(map="@x", key=None, value=c(1)),), maps=[scalar_map()])
     assert const_fold.run(prog) is prog
+
+
+# ---------------------------------------------------------------- property: agree with numpy
+
+import numpy as np
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+NP_OPS = {"+": np.add, "-": np.subtract, "*": np.multiply, "&": np.bitwise_and,
+          "|": np.bitwise_or, "^": np.bitwise_xor}
+
+
+@settings(max_examples=300, deadline=None)
+@given(op=st.sampled_from(sorted(NP_OPS)), a=st.integers(-2**63, 2**63 - 1),
+       b_=st.integers(-2**63, 2**63 - 1), signed=st.booleans())
+def test_wraparound_matches_numpy(op, a, b_, signed):
+    t = INT64 if signed else UINT64
+    dt = np.int64 if signed else np.uint64
+    av, bv = (np.array([x], dtype=np.int64).astype(dt) for x in (a, b_))
+    with np.errstate(over="ignore"):
+        want = int(NP_OPS[op](av, bv)[0])
+    got = folded(b(op, c(a, INT64), c(b_, INT64), signed, t))
+    assert got.value == want
+
+
+@settings(max_examples=200, deadline=None)
+@given(a=st.integers(-2**63, 2**63 - 1), b_=st.integers(-2**63, 2**63 - 1))
+def test_signed_division_identity(a, b_):
+    q = folded(b("/", c(a), c(b_), True, INT64)).value
+    r = folded(b("%", c(a), c(b_), True, INT64)).value
+    if b_ == 0:
+        assert (q, r) == (0, a)
+    else:
+        assert ((q * b_ + r) - a) % 2**64 == 0  # a == q*b + r modulo 2^64
+        assert abs(r) < abs(b_) and (r == 0 or (r < 0) == (a < 0))

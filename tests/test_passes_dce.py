@@ -54,3 +54,8 @@ def test_input_not_mutated():
     before = repr(prog)
     dce.run(prog)
     assert repr(prog) == before
+
+
+def test_unchanged_program_is_shared():
+    prog = program([store(1), ir.If(cond=pid(), then=(store(2),))], maps=[scalar_map()])
+    assert dce.run(prog) is prog

@@ -1,6 +1,4 @@
 """Builtin variables and functions: availability per probe and dialect, types, messages."""
-import pytest
-
 from btc.ir.types import INT64, UINT32, UINT64, IntType, StrType
 from ir_util import analyze_src, errors_of, ir, messages, stmts_of, where
 
@@ -127,3 +125,14 @@ def test_str_of_pointer_bpftrace():
 def test_aggregation_outside_map_assignment():
     assert messages("BEGIN { $x = count() }", "bpftrace") == [
         "count() should be directly assigned to a map"]
+
+
+def test_data_loc_string_field():
+    v = value_of("tracepoint:sched:sched_process_exec { @x = args.filename }", "bpftrace")
+    assert isinstance(v, ir.CtxDataLoc) and v.type == StrType(64)
+
+
+def test_has_key():
+    prog = analyze_src("BEGIN { @m[1] = 1; @x = has_key(@m, 1) }", "bpftrace")
+    v = stmts_of(prog)[1].value
+    assert isinstance(v, ir.MapHasKey) and v.map == "@m" and v.key == ir.Const(value=1, type=INT64)

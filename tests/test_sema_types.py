@@ -164,3 +164,12 @@ def test_tuples():
     assert prog.map("@__l0_t").value == ir.TupleType((INT64, StrType(2)))
     assert messages('BEGIN { $t = (1, "x"); print($t.2) }', "bpftrace") == [
         "Invalid tuple index: 2. Found 2 elements in tuple."]
+
+
+def test_btrace_positional_compared_with_a_string_is_a_string():
+    prog = analyze_src("syscall:read:entry /comm == $1/ { @x = 1 }", params=[])
+    f = prog.functions[0].filter
+    assert isinstance(f, ir.StrCmp) and f.rhs == ir.Param(index=1, type=StrType(64))
+    assert prog.params == ((1, StrType(64)),)
+    prog = analyze_src("syscall:read:entry /pid == $1/ { @x = 1 }", params=["12"])
+    assert prog.params == ((1, INT64),)

@@ -33,6 +33,17 @@ def _map_global(module: ir.Module, di: DebugInfo, sym: str, attrs: list[tuple[st
     return gv
 
 
+def placeholder_map(module: ir.Module, sym: str) -> ir.GlobalVariable:
+    """A 4-member `.maps` global for a map whose size is known only after lowering (scratch,
+    stack maps); `define_map(..., gv=...)` attaches its definition later."""
+    lty = ir.LiteralStructType([PTR] * 4)
+    gv = ir.GlobalVariable(module, lty, sym)
+    gv.initializer = ir.Constant(lty, None)
+    gv.section = ".maps"
+    gv.align = 8
+    return gv
+
+
 def _key_di(di: DebugInfo, plan: MapPlan):
     if plan.bucket_off is not None:
         u64 = di.int_type(64, False)
@@ -71,6 +82,11 @@ def scratch_plan(size: int) -> MapPlan:
     return MapPlan(None, M.SCRATCH_MAP, M.SCRATCH_MAP, MapType.PERCPU_ARRAY, 4, T.round_up(size, 8), 1)
 
 
+def stack_plan(kind: str) -> MapPlan:
+    sym = M.STACK_MAPS[kind]
+    return MapPlan(None, sym, sym, MapType.STACK_TRACE, 4, 8 * M.STACK_DEPTH, M.STACK_MAP_ENTRIES)
+
+
 def map_desc(plan: MapPlan, internal: bool = False) -> M.MapDesc:
     decl = plan.decl
     value = decl.value if decl else None
@@ -79,6 +95,8 @@ def map_desc(plan: MapPlan, internal: bool = False) -> M.MapDesc:
         vdesc = T.to_typedesc(value)
     elif plan.map_type == MapType.RINGBUF:
         vdesc = {"k": "none"}
+    elif plan.map_type == MapType.STACK_TRACE:
+        vdesc = {"k": "stack", "kind": "kernel" if plan.sym == M.STACK_MAPS["kernel"] else "user"}
     elif plan.sym == M.SCRATCH_MAP:
         vdesc = {"k": "str", "size": plan.value_size}
     else:

@@ -52,9 +52,9 @@ class BpfBuilder:
         return self.call_helper(f, [dst, self._u32(size), src])
 
     def ktime(self, clock: str) -> ir.Value:
-        f = {"monotonic": BpfFunc.ktime_get_ns, "tai": BpfFunc.ktime_get_tai_ns}.get(
-            clock, BpfFunc.ktime_get_boot_ns
-        )
+        """clock: "boot", "monotonic" or "tai" (kernel >= 6.1)."""
+        f = {"boot": BpfFunc.ktime_get_boot_ns, "monotonic": BpfFunc.ktime_get_ns,
+             "tai": BpfFunc.ktime_get_tai_ns}[clock]
         return self.call_helper(f, [])
 
     def pid_tgid(self) -> ir.Value:

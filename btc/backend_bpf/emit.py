@@ -14,7 +14,7 @@ from btc import meta as M
 from btc.backend_bpf import btf_maps
 from btc.backend_bpf.debuginfo import DebugInfo
 from btc.backend_bpf.layout import I8, PTR, plan_maps
-from btc.backend_bpf.lower import FunctionLowerer, ModuleCtx, walk
+from btc.backend_bpf.lower import FunctionLowerer, ModuleCtx, param_slot_key, walk
 from btc.diagnostics import BtcError
 from btc.ir import nodes as N
 from btc.ir import types as T
@@ -22,6 +22,10 @@ from btc.ir import types as T
 TRIPLE = "bpfel"
 CPU = "v3"  # ALU32 + JMP32, kernel >= 5.1 (linux-bpf.md §9)
 OPT_LEVEL = 2
+BPF_STACK = 512  # the verifier's limit per program
+# LLVM's BPF back end reports a frame above its limit through the default diagnostic handler,
+# which exits the process; let it emit the code and check the frame ourselves instead.
+LLVM_STACK_LIMIT = 8192
 
 
 @dataclass
@@ -33,6 +37,7 @@ class Built:
 def target_machine() -> llvm.TargetMachine:
     llvm.initialize_all_targets()
     llvm.initialize_all_asmprinters()
+    llvm.set_option("btc", f"-bpf-stack-size={LLVM_STACK_LIMIT}")
     target = llvm.Target.from_triple(TRIPLE)
     return target.create_target_machine(cpu=CPU, opt=OPT_LEVEL, reloc="static", codemodel="small")
 
@@ -70,6 +75,12 @@ def build_module(prog: N.Program, tm: llvm.TargetMachine | None = None, kernel: 
         btf_maps.define_map(module, di, sp, value_di=di.of(T.StrType(sp.value_size)), gv=mc.scratch)
         internal.append(sp)
 
+    for kind, gv in mc.stacks.items():
+        stp = btf_maps.stack_plan(kind)
+        u64s = di.array(di.int_type(64, False), 64, M.STACK_DEPTH)
+        btf_maps.define_map(module, di, stp, value_di=u64s, gv=gv)
+        internal.append(stp)
+
     lic = _bytes_global(module, "LICENSE", b"GPL\0", "license")
     descs = [btf_maps.map_desc(p) for p in plans] + [btf_maps.map_desc(p, internal=True) for p in internal]
     meta = M.build_meta(
@@ -79,7 +90,7 @@ def build_module(prog: N.Program, tm: llvm.TargetMachine | None = None, kernel: 
     meta_gv = _bytes_global(module, "btc_meta", M.encode(meta), M.META_SECTION)
 
     used = [gv for _, gv in maps.values()] + [events, lost, lic, meta_gv]
-    used += [g for g in (mc.scratch, rodata_gv) if g is not None]
+    used += [g for g in (mc.scratch, rodata_gv) if g is not None] + list(mc.stacks.values())
     used += [module.get_global(f.name) for f in prog.functions]
     _compiler_used(module, used)
     di.finalize()
@@ -88,18 +99,23 @@ def build_module(prog: N.Program, tm: llvm.TargetMachine | None = None, kernel: 
 
 def _rodata(prog: N.Program) -> tuple[btf_maps.Rodata, dict]:
     nodes = [n for f in prog.functions for n in walk(((f.filter,) if f.filter else ()) + f.body)]
-    params = list(dict.fromkeys(list(prog.params) + [(n.index, n.type) for n in nodes if isinstance(n, N.Param)]))
+    uses = list(prog.params) + [(n.index, n.type) for n in nodes if isinstance(n, N.Param)]
+    params = {param_slot_key(i, t): (i, t) for i, t in uses}
     rd, slots = btf_maps.Rodata(), {}
     if any(isinstance(n, N.ParamCount) for n in nodes):
         slots[(M.SLOT_PARAM_COUNT,)] = rd.add(M.SLOT_PARAM_COUNT, T.UINT64)
-    for index, t in params:
+    for key, (index, t) in params.items():
         st = t if isinstance(t, T.StrType) else T.INT64
-        slots[(M.SLOT_PARAM, index, t)] = rd.add(M.SLOT_PARAM, st, index)
+        slots[key] = rd.add(M.SLOT_PARAM, st, index)
     reads = [n for n in nodes if isinstance(n, N.BuiltinRead)]
     if any(n.name == "elapsed" for n in reads):
         slots[(M.SLOT_START_NS,)] = rd.add(M.SLOT_START_NS, T.UINT64)
     if any(n.name == "nsecs" and n.clock == "realtime" for n in reads):
         slots[(M.SLOT_REALTIME_OFFSET,)] = rd.add(M.SLOT_REALTIME_OFFSET, T.INT64)
+    if any(n.name == "nsecs" and n.clock == "sw_tai" for n in reads):
+        slots[(M.SLOT_TAI_OFFSET,)] = rd.add(M.SLOT_TAI_OFFSET, T.INT64)
+    if any(n.name == "cpid" for n in reads):
+        slots[(M.SLOT_CPID,)] = rd.add(M.SLOT_CPID, T.UINT64)
     return rd, slots
 
 
@@ -164,9 +180,41 @@ def compile_program(prog: N.Program, kernel: dict | None = None) -> bytes:
     """A relocatable BPF ELF object (with .BTF, .BTF.ext and `.btc.meta`) for `prog`."""
     mod, tm = _compiled(prog, kernel)
     try:
-        return bytes(tm.emit_object(mod))
+        elf = bytes(tm.emit_object(mod))
     except RuntimeError as e:
         raise BtcError(f"internal compiler error: LLVM could not emit BPF code: {e}") from e
+    _check_stack(elf)
+    return elf
+
+
+def _check_stack(elf: bytes) -> None:
+    """Refuse programs whose frame exceeds the verifier's 512 bytes (r10-relative accesses)."""
+    import io
+
+    from elftools.elf.constants import SH_FLAGS
+    from elftools.elf.elffile import ELFFile
+
+    f = ELFFile(io.BytesIO(elf))
+    for sec in f.iter_sections():
+        if not sec["sh_flags"] & SH_FLAGS.SHF_EXECINSTR or sec["sh_size"] == 0:
+            continue
+        deepest = _deepest_stack_access(sec.data())
+        if deepest > BPF_STACK:
+            raise BtcError(
+                f"the program in section {sec.name} needs {deepest} bytes of stack; BPF allows {BPF_STACK}",
+                hint="split large expressions (many strings or tuples at once) into several statements",
+            )
+
+
+def _deepest_stack_access(code: bytes) -> int:
+    deepest = 0
+    for i in range(0, len(code) - 7, 8):
+        op, regs, off = code[i], code[i + 1], int.from_bytes(code[i + 2:i + 4], "little", signed=True)
+        cls = op & 7
+        base = regs >> 4 if cls == 1 else regs & 0xF  # LDX: src reg; ST/STX: dst reg
+        if cls in (1, 2, 3) and base == 10 and off < 0:
+            deepest = max(deepest, -off)
+    return deepest
 
 
 def emit_llvm(prog: N.Program, optimize: bool = True, kernel: dict | None = None) -> str:

@@ -44,3 +44,5 @@ class BpfFunc(IntEnum):
 BPF_ANY = 0
 BPF_NOEXIST = 1
 BPF_EXIST = 2
+# include/uapi/linux/bpf.h: flags of bpf_get_stackid
+BPF_F_USER_STACK = 1 << 8

@@ -18,8 +18,6 @@ from btc.runtime.abi import MapType
 I8, I32, I64 = ir.IntType(8), ir.IntType(32), ir.IntType(64)
 PTR = ir.PointerType()
 
-SCALAR_KEY = T.UINT32  # key of a one-entry ARRAY map
-
 
 def llvm_int(t: T.Type) -> ir.IntType:
     if isinstance(t, T.IntType):
@@ -27,10 +25,6 @@ def llvm_int(t: T.Type) -> ir.IntType:
     if isinstance(t, (T.AggType, T.StackType)):
         return I64
     raise TypeError(f"{t} is not an integer type")
-
-
-def is_int(t: T.Type) -> bool:
-    return isinstance(t, (T.IntType, T.AggType, T.StackType))
 
 
 def is_memory(t: T.Type) -> bool:
@@ -80,7 +74,7 @@ class MapPlan:
         return self.decl.value if self.decl else T.UINT64
 
 
-def plan_user_map(decl: N.MapDecl, sym: str) -> MapPlan:
+def plan_user_map(decl: N.MapDecl, sym: str, dialect: str = "bpftrace") -> MapPlan:
     value = decl.value
     agg = value.kind if isinstance(value, T.AggType) else "none"
     key = decl.key
@@ -89,7 +83,13 @@ def plan_user_map(decl: N.MapDecl, sym: str) -> MapPlan:
         return MapPlan(decl, decl.name, sym, MapType.PERCPU_HASH, off + 8, value.size(),
                        decl.max_entries, agg=agg, user_key=key, bucket_off=off)
     if key is None:
-        mtype = MapType.PERCPU_ARRAY if agg != "none" else MapType.ARRAY
+        # bpftrace prints a plain scalar only once it was set (and not after delete), so it
+        # must be able to be absent: a one-entry HASH. btrace reads insert zero anyway, and an
+        # unkeyed aggregation prints 0 even when never run (bpftrace too): ARRAYs there.
+        if agg != "none":
+            mtype = MapType.PERCPU_ARRAY
+        else:
+            mtype = MapType.HASH if dialect == "bpftrace" else MapType.ARRAY
         return MapPlan(decl, decl.name, sym, mtype, 4, value.size(), 1, agg=agg)
     mtype = MapType.PERCPU_HASH if agg != "none" else MapType.HASH
     return MapPlan(decl, decl.name, sym, mtype, key.size(), value.size(), decl.max_entries,
@@ -105,5 +105,5 @@ def plan_maps(prog: N.Program) -> list[MapPlan]:
         while sym in used:
             sym, i = f"{base}_{i}", i + 1
         used.add(sym)
-        plans.append(plan_user_map(decl, sym))
+        plans.append(plan_user_map(decl, sym, prog.dialect))
     return plans

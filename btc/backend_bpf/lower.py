@@ -13,10 +13,10 @@ from dataclasses import dataclass, field
 from llvmlite import ir
 
 from btc import meta as M
-from btc.backend_bpf import arith, hist
+from btc.backend_bpf import aggs, arith, btf_maps
 from btc.backend_bpf.builder import BpfBuilder, Mem
 from btc.backend_bpf.debuginfo import DebugInfo
-from btc.backend_bpf.helpers import BPF_ANY, BPF_NOEXIST, BpfFunc
+from btc.backend_bpf.helpers import BPF_ANY, BPF_F_USER_STACK, BPF_NOEXIST, BpfFunc
 from btc.backend_bpf.layout import I8, I32, I64, PTR, MapPlan, as_int_type, is_memory, llvm_int
 from btc.diagnostics import NO_SPAN, BtcError
 from btc.ir import nodes as N
@@ -24,7 +24,9 @@ from btc.ir import types as T
 from btc.runtime.abi import ProgType
 
 STACK_TEMP_MAX = 16  # temporaries up to this size live on the stack, bigger ones in scratch
+STACK_TEMPS_MAX = 12  # at most this many stack temporaries at once (192 of the 512 bytes)
 MAX_CPUS = 1024  # bound of the per-CPU summing loop for aggregation reads
+STRCMP_UNROLL_MAX = 64  # longer string comparisons use a loop
 
 
 @dataclass
@@ -42,15 +44,17 @@ class ModuleCtx:
     slots: dict[tuple, M.RodataSlot]
     scratch: ir.GlobalVariable | None = None
     scratch_size: int = 0
+    stacks: dict[str, ir.GlobalVariable] = field(default_factory=dict)  # kind -> STACK_TRACE map
 
     def scratch_map(self) -> ir.GlobalVariable:
         if self.scratch is None:
-            lty = ir.LiteralStructType([PTR] * 4)
-            self.scratch = ir.GlobalVariable(self.module, lty, M.SCRATCH_MAP)
-            self.scratch.initializer = ir.Constant(lty, None)
-            self.scratch.section = ".maps"
-            self.scratch.align = 8
+            self.scratch = btf_maps.placeholder_map(self.module, M.SCRATCH_MAP)
         return self.scratch
+
+    def stack_map(self, kind: str) -> ir.GlobalVariable:
+        if kind not in self.stacks:
+            self.stacks[kind] = btf_maps.placeholder_map(self.module, M.STACK_MAPS[kind])
+        return self.stacks[kind]
 
 
 @dataclass
@@ -75,6 +79,9 @@ class FunctionLowerer:
         self.fn = ir.Function(mc.module, fnty, fn_ir.name)
         self.fn.section = fn_ir.probe.section
         self.fn.attributes.add("nounwind")
+        # No library calls exist in BPF: without this, MemCpyOpt/LoopIdiom turn long store
+        # sequences into memset/memcpy calls that the BPF back end rejects (fatally).
+        set.add(self.fn.attributes, '"no-builtins"')
         self.fn.args[0].name = "ctx"
         self.ctx = self.fn.args[0]
         self.entry = self.fn.append_basic_block("entry")
@@ -162,7 +169,7 @@ class FunctionLowerer:
     def temp(self, size: int) -> Mem:
         """Statement-lifetime memory of `size` bytes, 8-aligned, contents undefined."""
         size = max(T.round_up(size, 8), 8)
-        if size <= STACK_TEMP_MAX:
+        if size <= STACK_TEMP_MAX and self.t.stack_used < STACK_TEMPS_MAX:
             i = self.t.stack_used
             self.t.stack_used += 1
             if i == len(self.t.stack):
@@ -191,7 +198,7 @@ class FunctionLowerer:
 
     def _declare_locals(self) -> None:
         found: dict[str, T.Type] = {}
-        for n in _walk(self.f.body):
+        for n in walk(self.f.body):
             if isinstance(n, N.LocalSet):
                 found.setdefault(n.name, n.value.type)
             elif isinstance(n, N.LocalGet):
@@ -240,6 +247,9 @@ class FunctionLowerer:
         if is_memory(dst_t):
             if not isinstance(v, Mem):
                 raise BtcError(f"cannot store an integer into {dst_t}")
+            if isinstance(dst_t, T.TupleType) and src_t != dst_t:
+                self._store_tuple(dst, dst_t, v, src_t)
+                return
             n = min(dst_t.size(), src_t.size())
             self.bpf.copy(dst, v, n)
             if dst_t.size() > n:
@@ -250,6 +260,15 @@ class FunctionLowerer:
         val = self.coerce(v, src_t, dst_t)
         self.bpf.store_int(val, dst.ptr, min(dst.align, dst_t.size()))
 
+    def _store_tuple(self, dst: Mem, dst_t: T.TupleType, v: Mem, src_t: T.Type) -> None:
+        """Field-wise conversion between tuples of the same arity (e.g. wider strings)."""
+        if not isinstance(src_t, T.TupleType) or len(src_t.elems) != len(dst_t.elems):
+            raise BtcError(f"cannot store {src_t} into {dst_t}")
+        self.bpf.zero(dst, dst_t.size())
+        for st, so, dt, do in zip(src_t.elems, src_t.offsets(), dst_t.elems, dst_t.offsets()):
+            field = self.load_value(Mem(self.bpf.at(v.ptr, so), _align_at(v.align, so)), st)
+            self.store_value(Mem(self.bpf.at(dst.ptr, do), _align_at(dst.align, do)), dt, field, st)
+
     def load_value(self, src: Mem, t: T.Type):
         if is_memory(t):
             return src
@@ -258,7 +277,7 @@ class FunctionLowerer:
 
     def materialize(self, v, src_t: T.Type, dst_t: T.Type) -> Mem:
         """`v` as memory with exactly dst_t's layout (padding zeroed)."""
-        if isinstance(v, Mem) and src_t == dst_t and v.align >= 1:
+        if isinstance(v, Mem) and src_t == dst_t:
             return v
         mem = self.temp(dst_t.size())
         if isinstance(dst_t, T.TupleType) and src_t != dst_t:
@@ -421,6 +440,9 @@ class FunctionLowerer:
 
     def s_MapDelete(self, s: N.MapDelete) -> None:
         plan, m = self._map(s.map)
+        if self.mc.prog.dialect == "btrace":
+            self._delete_event(plan, s)
+            return
         if plan.is_array:  # one-entry arrays cannot lose their entry: reset it
             p = self.bpf.map_lookup(m, self._zero_key_ptr())
             with self.b.if_then(self.b.icmp_unsigned("!=", p, ir.Constant(PTR, None))):
@@ -429,6 +451,22 @@ class FunctionLowerer:
         if plan.bucket_off is not None:
             raise BtcError("deleting one key of a histogram is not supported", s.span)
         self.bpf.map_delete(m, self._key(plan, s.key))
+
+    def _delete_event(self, plan: MapPlan, s: N.MapDelete) -> None:
+        """btrace works on maps in user space in event order (like clear/zero), so a delete is
+        an event carrying the user key (all buckets of a histogram key go)."""
+        key_t = plan.user_key
+        if key_t is None or s.key is None:
+            self._event(M.EV_DELETE, self._map_id(s.map), 0, None)
+            return
+        kv = self.expr(s.key)
+
+        def write(mem: Mem) -> None:
+            if isinstance(key_t, T.TupleType) or key_t.size() % 8:
+                self.bpf.zero(mem, T.round_up(key_t.size(), 8))
+            self.store_value(mem, key_t, kv, s.key.type)
+
+        self._event(M.EV_DELETE, self._map_id(s.map), key_t.size(), write)
 
     def s_MapAdd(self, s: N.MapAdd) -> None:
         plan, m = self._map(s.map)
@@ -468,7 +506,7 @@ class FunctionLowerer:
             v = self.coerce(self.expr(s.value), s.value.type, T.IntType(64, agg.elem.signed))
         bucket = None
         if agg.kind in ("hist", "lhist"):
-            bucket, keep = hist.bucket(self.b, self.mc.prog.dialect, agg, v)
+            bucket, keep = aggs.bucket(self.b, self.mc.prog.dialect, agg, v)
             if keep is not None:  # btrace lhist drops out-of-range values
                 with self.b.if_then(keep):
                     self._agg_update(plan, m, s.key, bucket, agg, v)
@@ -479,7 +517,7 @@ class FunctionLowerer:
         key_ptr = self._key(plan, key, bucket)
         p = self._lookup_or_insert(plan, m, key_ptr, insert=True)
         with self.b.if_then(self.b.icmp_unsigned("!=", p, ir.Constant(PTR, None))):
-            hist.update_value(self.b, self.mc.prog.dialect, agg, p, v)
+            aggs.update_value(self.b, self.mc.prog.dialect, agg, p, v)
 
     # ---- events
 
@@ -587,17 +625,39 @@ class FunctionLowerer:
             v = self.bpf.uid_gid()
             v = self.b.lshr(v, I64(32)) if name == "gid" else self.b.and_(v, I64(0xFFFFFFFF))
         elif name == "nsecs":
-            clock = e.clock or "boot"
-            v = self.bpf.ktime(clock)
-            if clock == "realtime":
-                v = self.b.add(v, self._rodata_u64((M.SLOT_REALTIME_OFFSET,)))
+            v = self._nsecs(e.clock or "boot", e)
         elif name == "elapsed":
             v = self.b.sub(self.bpf.ktime("boot"), self._rodata_u64((M.SLOT_START_NS,)))
+        elif name == "cpid":
+            v = self._rodata_u64((M.SLOT_CPID,))
+        elif name in ("kstack", "ustack"):
+            return self._stack(name, e.type)
         elif name in _SIMPLE_BUILTINS:
             v = self.bpf.call_helper(_SIMPLE_BUILTINS[name], [])
         else:
             raise BtcError(f"the BPF back end cannot read builtin '{name}' yet", e.span)
         return self.coerce(v, T.UINT64, e.type)
+
+    def _nsecs(self, clock: str, e: N.Expr) -> ir.Value:
+        """Kernel clocks come from helpers; realtime and sw_tai are the boot clock plus an
+        offset the runtime measures and patches into .rodata before loading."""
+        if clock in ("boot", "monotonic", "tai"):
+            return self.bpf.ktime(clock)
+        offset = {"realtime": M.SLOT_REALTIME_OFFSET, "sw_tai": M.SLOT_TAI_OFFSET}.get(clock)
+        if offset is None:
+            raise BtcError(f"unknown clock '{clock}'", e.span)
+        return self.b.add(self.bpf.ktime("boot"), self._rodata_u64((offset,)))
+
+    def _stack(self, name: str, t: T.Type) -> ir.Value:
+        """A stack id from bpf_get_stackid. ustack: (tgid << 32) | id, so user space knows
+        whose address space to symbolize; a negative id (32-bit) means no stack."""
+        kind = "kernel" if name == "kstack" else "user"
+        flags = BPF_F_USER_STACK if kind == "user" else 0
+        sid = self.bpf.call_helper(BpfFunc.get_stackid, [self.ctx, self.mc.stack_map(kind), I64(flags)])
+        if kind == "user":
+            tgid = self.b.and_(self.bpf.pid_tgid(), I64(0xFFFFFFFF00000000))
+            sid = self.b.or_(tgid, self.b.and_(sid, I64(0xFFFFFFFF)))
+        return self.coerce(sid, T.UINT64, t)
 
     def _rodata_ptr(self, key: tuple) -> Mem:
         slot = self.mc.slots[key]
@@ -607,7 +667,7 @@ class FunctionLowerer:
         return self.bpf.load_int(self._rodata_ptr(key).ptr, I64, 8)
 
     def e_Param(self, e: N.Param):
-        mem = self._rodata_ptr((M.SLOT_PARAM, e.index, e.type))
+        mem = self._rodata_ptr(param_slot_key(e.index, e.type))
         if is_memory(e.type):
             return mem
         return self.coerce(self.bpf.load_int(mem.ptr, I64, 8), T.INT64, e.type)
@@ -691,6 +751,8 @@ class FunctionLowerer:
         if plan.bucket_off is not None:
             raise BtcError("a histogram cannot be used as a value", e.span)
         key_ptr = self._key(plan, e.key)
+        if e.insert_missing:  # btrace: reading a missing key creates it (zero on every CPU)
+            self._lookup_or_insert(plan, m, key_ptr, insert=True)
         acc = self.temp(16)
         self.bpf.zero(acc, 16)
         if agg.kind in ("min", "max"):
@@ -711,11 +773,11 @@ class FunctionLowerer:
         step_bb = self.fn.append_basic_block("cpus.step")
         self.b.cbranch(has, step_bb, end_bb)
         self.b.position_at_end(step_bb)
-        hist.combine_cpu(self.b, self.mc.prog.dialect, agg, acc.ptr, p)
+        aggs.combine_cpu(self.b, self.mc.prog.dialect, agg, acc.ptr, p)
         self.b.store(self.b.add(cpu, I32(1)), cpu_slot.ptr, align=4)
         self.b.branch(cond_bb)
         self.b.position_at_end(end_bb)
-        v = hist.read_combined(self.b, agg, acc.ptr)
+        v = aggs.read_combined(self.b, agg, acc.ptr)
         return self.coerce(v, T.IntType(64, agg.elem.signed), e.type)
 
     def e_MapHasKey(self, e: N.MapHasKey):
@@ -810,10 +872,39 @@ class FunctionLowerer:
         limit = min(e.lhs.type.size(), e.rhs.type.size())
         if e.n is not None:
             limit = min(limit, e.n)
-        eq = _strings_equal(self.b, lhs, rhs, limit, e.lhs, e.rhs)
+        const = isinstance(e.lhs, N.StrConst) or isinstance(e.rhs, N.StrConst)
+        if limit > STRCMP_UNROLL_MAX and not const:
+            eq = self._strings_equal_loop(lhs, rhs, limit)
+        else:
+            eq = _strings_equal(self.b, lhs, rhs, limit, e.lhs, e.rhs)
         if e.op == "!=":
             eq = self.b.not_(eq)
         return self.bool_value(eq, e.type)
+
+    def _strings_equal_loop(self, lhs: Mem, rhs: Mem, limit: int) -> ir.Value:
+        """A bounded byte loop for long strings (the verifier walks it; code stays small)."""
+        b = self.b
+        pre = b.block
+        loop = self.fn.append_basic_block("strcmp.loop")
+        step = self.fn.append_basic_block("strcmp.step")
+        done = self.fn.append_basic_block("strcmp.done")
+        b.branch(loop)
+        b.position_at_end(loop)
+        i = b.phi(I64)
+        i.add_incoming(I64(0), pre)
+        x = b.load(b.gep(lhs.ptr, [i], inbounds=True, source_etype=I8), typ=I8, align=1)
+        y = b.load(b.gep(rhs.ptr, [i], inbounds=True, source_etype=I8), typ=I8, align=1)
+        b.cbranch(b.icmp_unsigned("!=", x, y), done, step)
+        b.position_at_end(step)
+        nxt = b.add(i, I64(1))
+        i.add_incoming(nxt, step)
+        end = b.or_(b.icmp_unsigned("==", x, I8(0)), b.icmp_unsigned(">=", nxt, I64(limit)))
+        b.cbranch(end, done, loop)
+        b.position_at_end(done)
+        eq = b.phi(ir.IntType(1))
+        eq.add_incoming(ir.Constant(ir.IntType(1), 0), loop)
+        eq.add_incoming(ir.Constant(ir.IntType(1), 1), step)
+        return eq
 
     def e_TupleNew(self, e: N.TupleNew):
         tt: T.TupleType = e.type
@@ -890,7 +981,12 @@ def _byte_ptr(b: ir.IRBuilder, ptr: ir.Value, i: int) -> ir.Value:
     return ptr if i == 0 else b.gep(ptr, [I64(i)], inbounds=True, source_etype=I8)
 
 
-def _walk(stmts):
+def param_slot_key(index: int, t: T.Type) -> tuple:
+    """Integer uses of `$N` share one u64 slot; each string length gets its own char[N]."""
+    return (M.SLOT_PARAM, index, t if isinstance(t, T.StrType) else "int")
+
+
+def walk(stmts):
     """Every node under the given statements (fields of dataclass nodes, depth first)."""
     stack = list(stmts)[::-1]
     while stack:
@@ -905,5 +1001,3 @@ def _walk(stmts):
             elif isinstance(v, tuple):
                 stack.extend(x for x in reversed(v) if isinstance(x, N.Node))
 
-
-walk = _walk

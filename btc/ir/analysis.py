@@ -1,12 +1,13 @@
 """The analysis driver: runs the stages in order and assembles the ir.Program."""
 from __future__ import annotations
 
+import re
+
 from btc.diagnostics import BtcError, ErrorCollector
 from btc.ir import exitprint, probe_info, symbols as symbols_mod
 from btc.ir import nodes as ir
 from btc.ir.env import SCALAR, Env, Tables
-from btc.ir.infer import infer
-from btc.ir.lower import Lowerer
+from btc.ir.infer import infer_and_lower
 from btc.ir.types import INT64
 from btc.parser import ast
 
@@ -16,11 +17,11 @@ SPECIAL = ("BEGIN", "END")
 def run(prog: ast.Program, params: list[str] | None) -> ir.Program:
     errors = ErrorCollector()
     _check_program_shape(prog, errors)
-    facts = _resolve_probes(prog, errors)
+    facts = _resolve_probes(prog, errors, params)
     table = symbols_mod.collect(prog, errors)
-    env = infer(prog, table, facts, params)
-    tables = Tables()
-    functions = Lowerer(prog, table, env, tables, errors, True, params).lower_rules(facts)
+    lowered = infer_and_lower(prog, table, facts, params)
+    env, tables, functions = lowered.env, lowered.tables, lowered.functions
+    errors.errors.extend(lowered.errors.errors)
     order = exitprint.exit_order(prog, table)
     if _config(prog, "print_maps_on_exit") == 0:
         order = []
@@ -70,17 +71,34 @@ def _config(prog: ast.Program, name: str):
     return None
 
 
-def _resolve_probes(prog: ast.Program, errors: ErrorCollector) -> list[list[probe_info.ProbeFacts]]:
+def _resolve_probes(prog: ast.Program, errors: ErrorCollector,
+                    params: list[str] | None) -> list[list[probe_info.ProbeFacts]]:
     out = []
     for rule in prog.rules:
         facts: list[probe_info.ProbeFacts] = []
         for p in rule.probes:
             try:
-                facts.extend(probe_info.resolve(p.text, p.span, prog.dialect))
+                text = _substitute_params(p.text, params) if prog.dialect == "bpftrace" else p.text
+                facts.extend(probe_info.resolve(text, p.span, prog.dialect))
             except BtcError as e:
                 errors.extend(e)
         out.append(facts)
     return out
+
+
+_PARAM = re.compile(r"\$([0-9]+)")
+
+
+def _substitute_params(text: str, params: list[str] | None) -> str:
+    """bpftrace allows positional parameters in probe specs (`uprobe:$1:main`)."""
+    if params is None or "$" not in text:
+        return text
+
+    def value(m: re.Match) -> str:
+        i = int(m.group(1))
+        return params[i - 1] if 1 <= i <= len(params) else m.group(0)
+
+    return _PARAM.sub(value, text)
 
 
 def _declare_maps(table: symbols_mod.SymbolTable, tables: Tables, env: Env,

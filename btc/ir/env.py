@@ -19,6 +19,28 @@ class Env:
     map_key: dict[str, Type | str] = field(default_factory=dict)  # Type or SCALAR
     map_val: dict[str, Type] = field(default_factory=dict)
     locals: dict[tuple[int, str], Type] = field(default_factory=dict)
+    # Every lookup made while inferring, as (table, key, value seen): when each value is still
+    # the final one after a round, nothing was typed with a stale type and inference is done.
+    seen: list[tuple[str, object, object]] = field(default_factory=list)
+    recording: bool = True
+
+    def key(self, name: str):
+        return self._look("map_key", name)
+
+    def val(self, name: str):
+        return self._look("map_val", name)
+
+    def local(self, key: tuple[int, str]):
+        return self._look("locals", key)
+
+    def _look(self, table: str, key):
+        value = getattr(self, table).get(key)
+        if self.recording:
+            self.seen.append((table, key, value))
+        return value
+
+    def converged(self) -> bool:
+        return all(getattr(self, t).get(k) == v for t, k, v in self.seen)
 
     def snapshot(self) -> tuple:
         return (dict(self.map_key), dict(self.map_val), dict(self.locals))

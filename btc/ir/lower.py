@@ -10,8 +10,8 @@ from btc.ir import typecheck
 from btc.ir import nodes as ir
 from btc.ir.lower_expr import ExprLowerer
 from btc.ir.probe_info import ProbeFacts
-from btc.ir.symbols import agg_call, map_name
-from btc.ir.types import INT64, AggType, IntType, Type
+from btc.ir.symbols import agg_call
+from btc.ir.types import AggType, IntType, Type
 from btc.parser import ast
 
 
@@ -138,17 +138,22 @@ class Lowerer(ExprLowerer):
         return ir.MapAgg(map=name, key=key, value=value, span=span)
 
     def _store_type(self, name: str, t: Type, shown: str, span) -> Type:
-        """Record (inference) or check (final) a store of type `t` into map `name`."""
-        have = self.env.map_val.get(name)
-        if not self.final:
-            self.env.map_val[name] = t if have is None else (_join_store(have, t) or have)
-            return self.env.map_val[name]
+        """Record (inference: widen the map's type) or check (final) a store of type `t`;
+        returns the slot type the value is converted to."""
+        have = self.env.map_val.get(name)  # only the result below is used
+        if have is None and not self.final:
+            self.env.map_val[name] = t
+            return self.env.val(name)
         if have is None:
             return t
-        if _join_store(have, t) != have:
+        joined = _join_store(have, t)
+        if joined is None or (self.final and joined != have):
             self.errors.add(f"Type mismatch for {name}: trying to assign value of type '{shown}' "
                             f"when map already contains a value of type '{have}'", span)
             return t
+        if not self.final:
+            self.env.map_val[name] = joined
+            return self.env.val(name)
         return have
 
     def _fit(self, value: ir.Expr, slot: Type) -> ir.Expr:
@@ -171,15 +176,19 @@ class Lowerer(ExprLowerer):
     def _local_type(self, name: str, t: Type, span) -> Type:
         key = (self.fn_index, name)
         have = self.env.locals.get(key)
-        if not self.final:
-            self.env.locals[key] = t if have is None else (typecheck.join(have, t, widen_ints=False) or have)
-            return self.env.locals[key]
+        if have is None and not self.final:
+            self.env.locals[key] = t
+            return self.env.local(key)
         if have is None:
             return t
-        if not typecheck.fits(t, have):
+        joined = typecheck.join(have, t, widen_ints=False)
+        if joined is None or (self.final and not typecheck.fits(t, have)):
             self.errors.add(f"Type mismatch for ${name}: trying to assign value of type '{t}' "
                             f"when variable already contains a value of type '{have}'", span)
             return t
+        if not self.final:
+            self.env.locals[key] = joined
+            return self.env.local(key)
         return have
 
     def _s_CompoundAssign(self, s: ast.CompoundAssign):
@@ -209,7 +218,7 @@ def _join_store(have: Type, t: Type) -> Type | None:
         if isinstance(have, AggType) and isinstance(t, AggType) and \
                 (have.kind, have.bits, have.lhist) == (t.kind, t.bits, t.lhist):
             return AggType(have.kind, IntType(64, have.elem.signed or t.elem.signed), have.bits,
-                           have.lhist)
+                           have.lhist, have.from_zero)
         return None
     return typecheck.join(have, t)
 
@@ -224,4 +233,4 @@ def _unique(rule_index: int, facts: ProbeFacts, used: set[str]) -> str:
     return name
 
 
-__all__ = ["Lowerer", "map_name"]
+__all__ = ["Lowerer"]

@@ -4,16 +4,16 @@ The same code runs during inference (quiet: errors are dropped, unknown types de
 int64 and the Env is widened) and for the final lowering (Env fixed, errors reported)."""
 from __future__ import annotations
 
-from btc.diagnostics import ErrorCollector, Span, closest
+from btc.diagnostics import BtcError, ErrorCollector, Span, closest
 from btc.ir import builtins, typecheck
 from btc.ir import nodes as ir
 from btc.ir.builtins import variables
+from btc.ir.builtins.values import DEFAULT_STRLEN
 from btc.ir.consts import wrap
 from btc.ir.env import SCALAR, Env, Tables
 from btc.ir.probe_info import ProbeFacts
 from btc.ir.symbols import SymbolTable, map_name
-from btc.ir.types import (BOOL, INT64, UINT64, AggType, IntType, StackType, StrType,
-                          TupleType, Type)
+from btc.ir.types import INT64, UINT64, AggType, IntType, StrType, TupleType, Type
 from btc.parser import ast
 from btc.probes.base import parse_int
 
@@ -40,13 +40,11 @@ class ExprLowerer:
         return typecheck.bool_type(self.dialect)
 
     def error(self, message: str, span: Span | None, hint: str | None = None) -> None:
-        if self.final:
-            self.errors.add(message, span, hint)
+        # Inference rounds report too: the round that converges is the final lowering.
+        self.errors.add(message, span, hint)
 
     def warn(self, message: str, span: Span | None) -> None:
-        if self.final:
-            from btc.diagnostics import BtcError
-            self.tables.warnings.append(BtcError(message, span))
+        self.tables.warnings.append(BtcError(message, span))
 
     def is_int(self, e: ir.Expr) -> bool:
         return isinstance(e.type, IntType)
@@ -78,7 +76,7 @@ class ExprLowerer:
         return map_name(ref)
 
     def map_is_keyed(self, name: str) -> bool:
-        k = self.env.map_key.get(name)
+        k = self.env.key(name)
         if k is None:
             sym = self.symbols.maps.get(name)
             return bool(sym and sym.keyed)
@@ -154,8 +152,7 @@ class ExprLowerer:
         value = given[e.index - 1] if given is not None and e.index <= len(given) else None
         if value is not None and parse_int(value) is None:
             if self.dialect == "btrace":  # a non-numeric word is a string value
-                from btc.ir.builtins.values import DEFAULT_STRLEN
-                return self.param(e.index, StrType(DEFAULT_STRLEN), e.span)
+                    return self.param(e.index, StrType(DEFAULT_STRLEN), e.span)
             self.error(f'${e.index} used numerically but given "{value}". Try using str(${e.index}).',
                        e.span)
         return self.param(e.index, INT64, e.span)
@@ -209,7 +206,7 @@ class ExprLowerer:
             self.error("too many operands (>5) in expression", e.span)
         outer, self._in_binary = self._in_binary, True
         try:
-            lhs, rhs = self.expr(e.lhs), self.expr(e.rhs)
+            lhs, rhs = self._operands(e)
         finally:
             self._in_binary = outer
         if e.op in ("&&", "||"):
@@ -224,6 +221,21 @@ class ExprLowerer:
             return ir.StrCmp(op=e.op, lhs=lhs, rhs=rhs, type=self.bool_t, span=e.span)
         self.error(_binary_mismatch(self.dialect, e.op, lt, rt), e.span)
         return ir.Const(value=0, type=INT64, span=e.span)
+
+    def _operands(self, e: ast.Binary) -> tuple[ir.Expr, ir.Expr]:
+        """Both operands; btrace compares `$N` with a string as a string (whatever the word)."""
+        if self.dialect == "btrace" and e.op in ("==", "!=") and isinstance(e.rhs, ast.Positional):
+            lhs = self.expr(e.lhs)
+            return lhs, self._positional_like(e.rhs, lhs)
+        if self.dialect == "btrace" and e.op in ("==", "!=") and isinstance(e.lhs, ast.Positional):
+            rhs = self.expr(e.rhs)
+            return self._positional_like(e.lhs, rhs), rhs
+        return self.expr(e.lhs), self.expr(e.rhs)
+
+    def _positional_like(self, p: ast.Positional, other: ir.Expr) -> ir.Expr:
+        if isinstance(other.type, StrType):
+            return self.param(p.index, StrType(DEFAULT_STRLEN), p.span)
+        return self.expr(p)
 
     def _e_Unary(self, e: ast.Unary) -> ir.Expr:
         v = self.expr(e.operand)
@@ -356,7 +368,7 @@ class ExprLowerer:
     def _e_Var(self, e: ast.Var) -> ir.Expr:
         if self.dialect == "btrace":
             return self._btrace_local_get(e)
-        t = self.env.locals.get((self.fn_index, e.name))
+        t = self.env.local((self.fn_index, e.name))
         if e.name not in self.assigned or t is None:
             self.error(f"Undefined or undeclared variable: ${e.name}", e.span)
             return ir.Const(value=0, type=t or INT64, span=e.span)
@@ -370,13 +382,13 @@ class ExprLowerer:
         if e.name not in self.symbols.locals.get(self.rule, set()):
             return ir.Const(value=0, type=INT64, span=e.span)  # never set: reads as 0
         hidden = self.hidden_map(e.name)
-        t = self.env.map_val.get(hidden, INT64)
+        t = self.env.val(hidden) or INT64
         return ir.MapGet(map=hidden, key=None, insert_missing=False, type=t, span=e.span)
 
     def _e_MapRef(self, e: ast.MapRef) -> ir.Expr:
         name, key = self.map_key(e)
         sym = self.symbols.maps.get(name)
-        t = self.env.map_val.get(name)
+        t = self.env.val(name)
         if sym is None or not sym.stored:
             if self.dialect == "bpftrace":
                 self.error(f"Undefined map: {name}", e.span)
@@ -417,21 +429,29 @@ class ExprLowerer:
                                               span=span), slot)
 
     def _check_key(self, name: str, got: Type | None, span: Span) -> Type | None:
-        have = self.env.map_key.get(name)
+        """Record (inference: widen) or check (final) a use of map `name` with a key of type
+        `got` (None: no key); returns the key slot type."""
+        have = self.env.map_key.get(name)  # only the result below is used
         want = SCALAR if got is None else got
-        if not self.final:
-            if have is None or have == SCALAR or want == SCALAR:
-                self.env.map_key.setdefault(name, want)
-            else:
-                self.env.map_key[name] = typecheck.join(have, got) or have
-            have = self.env.map_key[name]
-            return None if have == SCALAR or got is None else have
         if have is None:
-            return got
-        if (have == SCALAR) != (want == SCALAR) or (got is not None and not typecheck.fits(got, have)):
+            if self.final:
+                return got
+            self.env.map_key[name] = want
+            have = self.env.key(name)
+            return None if have == SCALAR else have
+        if (have == SCALAR) != (want == SCALAR):
             self.errors.add(_key_mismatch(name, got, have), span)
             return got
-        return None if have == SCALAR else have
+        if have == SCALAR:
+            return None
+        joined = typecheck.join(have, got)
+        if joined is None or (self.final and not typecheck.fits(got, have)):
+            self.errors.add(_key_mismatch(name, got, have), span)
+            return got
+        if not self.final:
+            self.env.map_key[name] = joined
+            return self.env.key(name)
+        return have
 
     def _e_Call(self, e: ast.Call) -> ir.Expr:
         desc = self.function(e)
@@ -504,4 +524,4 @@ def _arity_message(dialect: str, desc, n: int) -> str:
     return f"{desc.name}() takes at most {desc.max_args} argument{'s' if desc.max_args > 1 else ''} ({n} provided)"
 
 
-__all__ = ["ExprLowerer", "StackType"]
+__all__ = ["ExprLowerer"]

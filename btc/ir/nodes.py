@@ -55,7 +55,9 @@ class BuiltinRead(Expr):
 class CtxLoad(Expr):
     """A field of the probe context at a fixed byte offset (tracepoint fields, syscall args,
     raw tracepoint args, pt_regs registers). `deref` = read through the pointer in the
-    context word (raw_tp sys_enter: args live in the pt_regs that ctx[0] points to)."""
+    context word (raw_tp sys_enter: args live in the pt_regs that ctx[0] points to).
+    Added by sema: `type` may be a StrType for a `char name[N]` tracepoint field (copy N
+    bytes from ctx+offset; the field is NUL-padded by the kernel)."""
 
     offset: int
     deref_offset: int | None = None

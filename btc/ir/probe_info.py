@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from btc.diagnostics import BtcError, Span
+from btc.diagnostics import Span
 from btc.ir import nodes as ir
 from btc.ir.types import INT64, UINT64, IntType, StrType, Type
 from btc.probes import ArgInfo, ProbeSpec, resolve_all

@@ -57,20 +57,29 @@ class _Walker:
         self.t, self.errors, self.dialect, self.rule = table, errors, dialect, rule
 
     def walk(self, n) -> None:
-        if isinstance(n, ast.Assign):
-            self._store(n.target, "plain" if agg_call(n.value) is None else n.value.name, n.span)
-        elif isinstance(n, (ast.CompoundAssign,)):
-            self._store(n.target, "plain", n.span)
-        elif isinstance(n, ast.IncDec):
-            self._store(n.target, "plain", n.span)
-        elif isinstance(n, ast.Let):
-            self.t.locals[self.rule].add(n.name)
-        elif isinstance(n, ast.For):
-            self.t.locals[self.rule].add(n.var)
-        elif isinstance(n, ast.MapRef):
-            self._use(n)
-        for child in _children(n):
-            self.walk(child)
+        action = _ACTIONS.get(type(n))
+        if action is not None:
+            action(self, n)
+        for name in _fields(type(n)):
+            v = getattr(n, name)
+            if isinstance(v, ast.Node):
+                self.walk(v)
+            elif type(v) is tuple:
+                for x in v:
+                    if isinstance(x, ast.Node):
+                        self.walk(x)
+
+    def _assign(self, n: ast.Assign) -> None:
+        self._store(n.target, "plain" if agg_call(n.value) is None else n.value.name, n.span)
+
+    def _update(self, n) -> None:
+        self._store(n.target, "plain", n.span)
+
+    def _let(self, n: ast.Let) -> None:
+        self.t.locals[self.rule].add(n.name)
+
+    def _for(self, n: ast.For) -> None:
+        self.t.locals[self.rule].add(n.var)
 
     def _store(self, target: ast.Expr, kind: str, span: Span) -> None:
         if isinstance(target, ast.Var):
@@ -108,12 +117,21 @@ def _arity(ref: ast.MapRef) -> int:
     return len(keys)
 
 
-def _children(n) -> list:
+_FIELDS: dict[type, tuple[str, ...]] = {}
+
+
+def _fields(cls: type) -> tuple[str, ...]:
+    names = _FIELDS.get(cls)
+    if names is None:
+        names = _FIELDS[cls] = tuple(f for f in getattr(cls, "__dataclass_fields__", {})
+                                     if f not in ("span", "source"))
+    return names
+
+
+def children(n) -> list:
     """Child nodes of an AST node, in source order (generic over the dataclass fields)."""
     out = []
-    for name in getattr(n, "__dataclass_fields__", {}):
-        if name == "span":
-            continue
+    for name in _fields(type(n)):
         v = getattr(n, name)
         if isinstance(v, ast.Node):
             out.append(v)
@@ -122,4 +140,7 @@ def _children(n) -> list:
     return out
 
 
-children = _children
+_ACTIONS = {
+    ast.Assign: _Walker._assign, ast.CompoundAssign: _Walker._update, ast.IncDec: _Walker._update,
+    ast.Let: _Walker._let, ast.For: _Walker._for, ast.MapRef: _Walker._use,
+}

@@ -16,6 +16,7 @@ from __future__ import annotations
 import re
 
 from btc.diagnostics import Span
+from btc.parser import ast
 from btc.ir import nodes as ir
 from btc.ir.types import BOOL, INT64, UINT64, IntType, StackType, StrType, TupleType, Type
 
@@ -99,8 +100,6 @@ def bool_type(dialect: str) -> IntType:
 
 def count_operands(e) -> int:
     """Leaf operands of a chain of binary operators (btrace allows at most 5)."""
-    from btc.parser import ast
-
     if isinstance(e, ast.Binary):
         return count_operands(e.lhs) + count_operands(e.rhs)
     return 1

@@ -105,6 +105,9 @@ class AggType(Type):
     elem: IntType = IntType(64, True)
     bits: int = 0  # hist: buckets per power of two = 2**bits (bpftrace)
     lhist: tuple[int, int, int] | None = None  # (min, max, step)
+    # Added by sema. min/max: a new key starts from 0 (btrace: MIN(old, v) with old = 0)
+    # instead of taking the first value (bpftrace's "is set" flag).
+    from_zero: bool = False
 
     def size(self) -> int:
         return 16 if self.kind in ("min", "max", "avg", "stats") else 8
@@ -114,6 +117,8 @@ class AggType(Type):
 
     def __str__(self) -> str:
         extra = f", {self.lhist}" if self.lhist else (f", bits={self.bits}" if self.bits else "")
+        if self.from_zero:
+            extra += ", from 0"
         return f"{self.kind}({self.elem}{extra})"
 
 

@@ -1,8 +1,9 @@
 """The bt parser: `parse(source, filename, dialect) -> ast.Program`.
 
-Pipeline: `lexer.Scanner` (hand-written, dialect aware) -> lark LALR parser (grammar in
-grammar/common.lark + grammar/<dialect>.lark, driven token by token so that a syntax error
-in one rule does not hide errors in the next) -> `transform.ToAst`.
+Pipeline: `lexer.Scanner` (hand-written, dialect aware) -> `lalr.LalrParser` running the LALR(1)
+tables that lark built from grammar/common.lark + grammar/<dialect>.lark (see tables.py), which
+calls `transform.ToAst` at each reduction. Tokens are fed one by one so that after a syntax
+error the parser can resume at the next rule and report every error of the program.
 
 Every error is a `BtcError` (several at once: `BtcErrors`), with spans following each
 dialect's upstream conventions (see lexer.error_span).
@@ -57,6 +58,7 @@ def _drive(parser: LalrParser, scanner: Scanner):
     tokens = scanner.tokens()
     prev: Token | None = None
     pending: Token | None = None
+    failed = False
     while True:
         tok = pending if pending is not None else next(tokens, None)
         pending = None
@@ -69,6 +71,7 @@ def _drive(parser: LalrParser, scanner: Scanner):
             prev = tok
             continue
         except ParseError as exc:
+            failed = True
             if tok.type != "ERROR":
                 errors.append(syntax_error(scanner, tok, exc.state_stack, table))
         parser = checkpoint.copy()
@@ -77,7 +80,7 @@ def _drive(parser: LalrParser, scanner: Scanner):
             pending = resume
         prev = None
     eof = _eof_token(scanner)
-    if errors:
+    if failed:  # a recovered parse is not checked for completeness
         return None, errors
     try:
         return parser.eof(eof), errors
@@ -99,7 +102,7 @@ def _skip_rule(bad: Token, prev: Token | None, tokens, scanner: Scanner,
         return None
     for tok in tokens:
         if tok.type == "_RBRACE" and scanner.mode == TOP:
-            return None
+            break
     return None
 
 

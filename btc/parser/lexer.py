@@ -47,7 +47,7 @@ _WORD = re.compile(r"[A-Za-z0-9_]+")
 # A probe: a provider or BEGIN/END word, then (only after a colon) free spec text: paths,
 # wildcards, "+off", "$1", quoted USDT names. No spaces, commas or braces.
 _PROBE = re.compile(r'[A-Za-z_][A-Za-z0-9_]*(?::(?:\\.|"[^"\n]*"|[A-Za-z0-9_\-./#+*?\[\]$:])*)?')
-_STRUCT_DEF = re.compile(r"(struct|union|enum)\s+[A-Za-z_][A-Za-z0-9_]*\s*\{")
+_STRUCT_DEF = re.compile(r"(struct|union|enum)\b\s*(?:[A-Za-z_][A-Za-z0-9_]*)?\s*\{")
 _CONFIG = re.compile(r"config\s*=")
 _ENDFILT = re.compile(r"/(?=\s*[/{])")
 # btrace: digits then any hex-ish chars; the follow set decides if it is a number at all.
@@ -66,6 +66,9 @@ LONG_MAX = 2**63 - 1
 ULLONG_MAX = 2**64 - 1
 
 TOP, FILTER, BLOCK = "top", "filter", "block"
+# ASCII only: str.isalpha()/isdigit() would accept any Unicode letter or digit.
+ALPHA = frozenset("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ")
+DIGITS = frozenset("0123456789")
 
 
 def byte_char(value: int) -> str:
@@ -221,13 +224,13 @@ class Scanner:
         c = src[start]
         if c == '"':
             return self._bt_string() if self.btrace else self._bp_string()
-        if c.isdigit():
+        if c in DIGITS:
             return self._bt_number() if self.btrace else self._bp_number()
         if c == "$":
             return self._dollar()
         if c == "@":
             return self._map()
-        if c.isalpha() or c == "_":
+        if c in ALPHA or c == "_":
             m = _NAME.match(src, start)
             self.pos = m.end()
             word = m.group()
@@ -262,7 +265,7 @@ class Scanner:
         if nxt == "#":
             self.pos = start + 2
             return self.token("PARAMCOUNT", "$#", start, self.pos)
-        if nxt.isdigit():
+        if nxt in DIGITS:
             m = re.compile(r"[0-9]+").match(src, start + 1)
             end = m.end()
             follow = src[end: end + 1]
@@ -274,8 +277,12 @@ class Scanner:
                 kind = "too small" if index < 1 else "too large"
                 self.error_at(f"'${m.group()}' is {kind}", end - 1, end)
                 return self.token("ERROR", m.group(), start, end)
+            if not self.btrace and not 1 <= index <= LONG_MAX:
+                self.error_at(f"param ${m.group()} is out of integer range [1, {LONG_MAX}]",
+                              start, end)
+                return self.token("ERROR", m.group(), start, end)
             return self.token("PARAM", index, start, end)
-        ok = nxt.isalpha() if self.btrace else (nxt.isalpha() or nxt == "_")
+        ok = nxt in ALPHA or (nxt == "_" and not self.btrace)
         if ok:
             m = _NAME.match(src, start + 1)
             self.pos = m.end()
@@ -297,7 +304,7 @@ class Scanner:
     def _map(self) -> Token:
         src, start = self.source, self.pos
         nxt = src[start + 1: start + 2]
-        if nxt.isalpha() or (nxt == "_" and not self.btrace):
+        if nxt in ALPHA or (nxt == "_" and not self.btrace):
             m = _NAME.match(src, start + 1)
             self.pos = m.end()
             return self.token("MAP", m.group(), start, self.pos)
@@ -389,7 +396,12 @@ class Scanner:
                 self.pos = i + 1
                 return self.token("STRING", "".join(out), start, self.pos)
             if c == "\n":
-                self.error_at("unterminated string", start, i + 1)
+                # bpftrace counts the newline into the range but not as a new line yet
+                begin = bpftrace_begin(src, start)
+                line, col = self.line_col(begin)
+                end_col = self.line_col(i)[1] + 1
+                self.errors.append(BtcError("unterminated string",
+                                            Span(self.filename, line, col, line, end_col)))
                 self.pos = i + 1
                 return None
             if c != "\\":

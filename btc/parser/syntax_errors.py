@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from collections import Counter
 
-from btc.diagnostics import BtcError, Span
+from btc.diagnostics import BtcError
 from btc.parser.lalr import Token
 from btc.parser.lexer import Scanner, bpftrace_begin, btrace_point
 from btc.parser.tables import Tables
@@ -61,11 +61,7 @@ def syntax_error(scanner: Scanner, token: Token, state_stack: list, tables: Tabl
     if scanner.dialect == "btrace":
         return BtcError("syntax error", btrace_point(scanner, end))
     start = token.start_pos if token.type != "$END" else len(scanner.source)
-    begin = bpftrace_begin(scanner.source, start)
-    span = scanner.span(begin, end)
-    if token.type == "$END":
-        line, col = scanner.line_col(len(scanner.source))
-        span = Span(scanner.filename, line, col, line, col)
+    span = scanner.span(bpftrace_begin(scanner.source, start), end)
     message = f"syntax error, unexpected {token_name(token)}"
     expected = expected_names(state_stack, tables)
     if expected and len(expected) <= MAX_EXPECTED:

@@ -76,8 +76,14 @@ class ToAst:
 
     def block(self, span, children):
         stmts: list[ast.Stmt] = []
+        terminable = False  # btrace: a `;` ending a simple statement is not kept apart
         for child in children:
-            stmts.extend(child if isinstance(child, list) else [child])
+            for stmt in child if isinstance(child, list) else [child]:
+                if isinstance(stmt, ast.Empty) and terminable:
+                    terminable = False
+                    continue
+                stmts.append(stmt)
+                terminable = _is_simple(stmt)
         return ast.Block(stmts=tuple(stmts), span=span)
 
     def stmt_list(self, span, children):
@@ -137,6 +143,10 @@ class ToAst:
         expr = self.post_incdec(span, children)
         return ast.ExprStmt(expr=expr, span=expr.span)
 
+    def pre_incdec_stmt(self, span, children):
+        expr = self.pre_incdec(span, children)
+        return ast.ExprStmt(expr=expr, span=span)
+
     def jump(self, span, children):
         kind = children[0].type
         if kind == "BREAK":
@@ -187,11 +197,8 @@ class ToAst:
         return ast.Index(expr=children[0], index=children[1], span=span)
 
     def call(self, span, children):
-        name, args = children
-        return ast.Call(name=str(name), args=tuple(args or ()), span=span)
-
-    def args(self, span, children):
-        return list(children)
+        name, *args = children
+        return ast.Call(name=str(name), args=tuple(args), span=span)
 
     def sizeof(self, span, children):
         arg = children[0]
@@ -225,7 +232,7 @@ class ToAst:
         return ast.PositionalCount(span=span)
 
     def map(self, span, children):
-        keys = tuple(children[1]) if len(children) > 1 else None
+        keys = tuple(children[1:]) if len(children) > 1 else None
         return ast.MapRef(name=str(children[0].value), keys=keys, span=span)
 
     def var(self, span, children):
@@ -252,6 +259,13 @@ class ToAst:
 
     def type_struct_array(self, span, children):
         return f"{children[0]} {children[1]}[{children[2].value}]"
+
+
+_COMPOUND_STMTS = (ast.If, ast.While, ast.Unroll, ast.For, ast.Empty)
+
+
+def _is_simple(stmt: ast.Stmt) -> bool:
+    return not isinstance(stmt, _COMPOUND_STMTS)
 
 
 class _Config:

@@ -6,6 +6,8 @@ This module never imports the compiler: `btc run prog.o` goes through here alone
 from __future__ import annotations
 
 import ctypes
+import os
+import shlex
 import signal
 import subprocess
 import sys
@@ -60,6 +62,7 @@ class Session:
         self.ringbuf: RingBuffer | None = None
         self.attachments: list[Attachment] = []
         self.child: subprocess.Popen | None = None
+        self._child_gate: int | None = None
         self.stop_requested = False
         self.interrupted = False
         self.sink = EventSink(meta, self.dialect, out, opts.fmt)
@@ -78,11 +81,12 @@ class Session:
         probes = [p for p in self.meta["programs"] if p["attach"].get("kind") not in ("begin", "end")]
         if self.dialect == "bpftrace" and not self.opts.quiet:
             self.sink.banner(len(self.meta["programs"]))
+        self._spawn_child()
         with _signals_caught(self._on_signal):
             self._run_special("begin")
             if not self.sink.exited:
                 self._attach_all(probes)
-                self._spawn_child()
+                self._release_child()
                 if self._should_wait(probes):
                     self._loop()
             self._detach_all()
@@ -96,6 +100,7 @@ class Session:
         return self.sink.exit_code
 
     def close(self) -> None:
+        self._release_child()
         for a in self.attachments:
             a.close()
         self.attachments.clear()
@@ -128,11 +133,31 @@ class Session:
         self._drain()
 
     def _spawn_child(self) -> None:
-        if self.opts.cmd:
-            try:
-                self.child = subprocess.Popen(self.opts.cmd, shell=True)
-            except OSError as e:
-                raise BtcError(f"can't run '{self.opts.cmd}': {e.strerror}") from None
+        """Start `-c CMD` held before its exec, so tracing sees it from its first
+        instruction: a shell waits on a pipe, then execs CMD in the same process (its pid is
+        `cpid`). `_release_child` lets it go once every probe is attached."""
+        if not self.opts.cmd:
+            return
+        try:
+            argv = shlex.split(self.opts.cmd)
+        except ValueError as e:
+            raise BtcError(f"can't parse the command '{self.opts.cmd}': {e}") from None
+        if not argv:
+            raise BtcError("-c needs a command")
+        read_end, self._child_gate = os.pipe()
+        gate = 'read _ <&3; exec 3<&-; exec "$@"'  # dash only knows fds 0-9
+        try:
+            self.child = subprocess.Popen(["/bin/sh", "-c", gate, "sh", *argv], pass_fds=(3,),
+                                          preexec_fn=lambda: os.dup2(read_end, 3))
+        except OSError as e:
+            raise BtcError(f"can't run '{self.opts.cmd}': {e.strerror}") from None
+        finally:
+            os.close(read_end)
+
+    def _release_child(self) -> None:
+        if self._child_gate is not None:
+            os.close(self._child_gate)
+            self._child_gate = None
 
     def _should_wait(self, probes: list[dict]) -> bool:
         # btrace exits at once when only BEGIN/END exist; classic bpftrace waits for exit()

@@ -5,6 +5,8 @@ lowering hook; `btc.ir.lower` consults the registry only through `variable()` / 
 """
 from __future__ import annotations
 
+import functools
+
 from btc.ir.builtins.base import FuncDesc, VarDesc
 from btc.ir.builtins import actions, aggregations, values, variables
 
@@ -14,6 +16,7 @@ _FUNCS: dict[str, FuncDesc] = {
 }
 
 
+@functools.lru_cache(maxsize=None)
 def variable(name: str, dialect: str) -> VarDesc | None:
     """The builtin variable `name` (arg0..arg9 share one descriptor), if the dialect has it."""
     key = "argN" if variables.is_argn(name) else name

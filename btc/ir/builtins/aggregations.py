@@ -28,7 +28,8 @@ def _count(lw, call: ast.Call):
 def _simple(kind: str):
     def lower(lw, call: ast.Call):
         value = lw.int_expr(call.args[0], kind)
-        return AggType(kind, _elem(lw, value)), value
+        from_zero = kind in ("min", "max") and lw.dialect == "btrace"
+        return AggType(kind, _elem(lw, value), from_zero=from_zero), value
 
     return lower
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from btc.ir import nodes as ir
 from btc.ir.builtins.base import BOTH, BPFTRACE, FuncDesc
-from btc.ir.types import BOOL, INT64, UINT64, StackType, StrType
+from btc.ir.types import UINT64, StackType, StrType
 from btc.parser import ast
 
 DEFAULT_STRLEN = 64  # bpftrace ≤0.22's max_strlen; 0.23's 1024 would not fit the BPF stack
@@ -96,4 +96,4 @@ FUNCTIONS: tuple[FuncDesc, ...] = (
     FuncDesc("ustack", "value", BPFTRACE, 0, 2, _stack("user")),
 ) + tuple(FuncDesc(n, "value", BPFTRACE, 0, 8, None, supported=False) for n in _UNSUPPORTED)
 
-__all__ = ["FUNCTIONS", "DEFAULT_STRLEN", "INT64"]
+__all__ = ["FUNCTIONS", "DEFAULT_STRLEN"]

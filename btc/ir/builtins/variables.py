@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 
 from btc.ir.builtins.base import BOTH, BPFTRACE, VarDesc
-from btc.ir.types import INT64, UINT32, UINT64, StackType, StrType
+from btc.ir.types import UINT32, UINT64, StackType, StrType
 
 COMM = StrType(16)
 
@@ -53,4 +53,4 @@ def nsecs_clock(dialect: str) -> str:
     return "realtime" if dialect == "btrace" else "boot"
 
 
-__all__ = ["VARIABLES", "is_argn", "argn_index", "nsecs_clock", "COMM", "INT64"]
+__all__ = ["VARIABLES", "is_argn", "argn_index", "nsecs_clock", "COMM"]

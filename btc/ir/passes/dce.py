@@ -26,16 +26,18 @@ def run(prog: ir.Program) -> ir.Program:
 def _function(fn: ir.Function) -> ir.Function:
     read = {e.name for e in function_exprs(fn) if isinstance(e, ir.LocalGet)}
     body = _block(fn.body, read)
-    return fn if body == fn.body else dataclasses.replace(fn, body=body)
+    return fn if body is fn.body else dataclasses.replace(fn, body=body)
 
 
 def _block(stmts: tuple[ir.Stmt, ...], read: set[str]) -> tuple[ir.Stmt, ...]:
+    """The block without dead statements; `stmts` itself when nothing changed."""
     out: list[ir.Stmt] = []
     for s in stmts:
         out.extend(_stmt(s, read))
         if out and isinstance(out[-1], TERMINATORS):
             break
-    return tuple(out)
+    same = len(out) == len(stmts) and all(a is b for a, b in zip(out, stmts))
+    return stmts if same else tuple(out)
 
 
 def _stmt(s: ir.Stmt, read: set[str]) -> list[ir.Stmt]:
@@ -44,10 +46,13 @@ def _stmt(s: ir.Stmt, read: set[str]) -> list[ir.Stmt]:
     if isinstance(s, ir.While):
         if isinstance(s.cond, ir.Const) and s.cond.value == 0:
             return []
-        return [dataclasses.replace(s, body=_block(s.body, read))]
+        body = _block(s.body, read)
+        return [s if body is s.body else dataclasses.replace(s, body=body)]
     if isinstance(s, ir.Unroll):
         body = _block(s.body, read)
-        return [dataclasses.replace(s, body=body)] if body else []
+        if not body:
+            return []
+        return [s if body is s.body else dataclasses.replace(s, body=body)]
     if isinstance(s, ir.ExprStmt):
         return [] if is_pure(s.expr) else [s]
     if isinstance(s, ir.LocalSet) and s.name not in read:
@@ -62,4 +67,6 @@ def _if(s: ir.If, read: set[str]) -> list[ir.Stmt]:
     then, orelse = _block(s.then, read), _block(s.orelse, read)
     if not then and not orelse:
         return [] if is_pure(s.cond) else [ir.ExprStmt(expr=s.cond, span=s.span)]
+    if then is s.then and orelse is s.orelse:
+        return [s]
     return [dataclasses.replace(s, then=then, orelse=orelse)]
