@@ -1,6 +1,6 @@
 """Front-end speed: parse + analyze + passes on a generated 1,000-probe script.
 
-Run from the project root:  python benchmarks/bench_frontend.py [--probes N] [--dialect D]
+Run from the project root:  python benchmarks/bench_frontend.py [--probes N] [--dialect D] [--cpu]
 Prints one Markdown table row per dialect (best of 5 runs, imports and first-use caches such as
 tracefs format reads warmed by one untimed run).
 """
@@ -44,14 +44,17 @@ def make_script(n: int, dialect: str) -> str:
     return "".join(rules)
 
 
+CLOCK = time.perf_counter  # --cpu: time.process_time (less sensitive to a loaded machine)
+
+
 def run_once(src: str, dialect: str) -> tuple[float, float, float]:
-    t0 = time.perf_counter()
+    t0 = CLOCK()
     tree = parse(src, "bench.bt", dialect)
-    t1 = time.perf_counter()
+    t1 = CLOCK()
     prog = analyze(tree, [])
-    t2 = time.perf_counter()
+    t2 = CLOCK()
     run_pipeline(prog)
-    t3 = time.perf_counter()
+    t3 = CLOCK()
     return t1 - t0, t2 - t1, t3 - t2
 
 
@@ -64,11 +67,34 @@ def bench(n: int, dialect: str) -> str:
             f"{passes_s * 1000:.0f} | {sum(best) * 1000:.0f} |")
 
 
+def machine() -> str:
+    """One line describing where the numbers come from (CPUs, kernel, CPU model, load)."""
+    import os
+    import platform
+
+    model = "unknown CPU"
+    try:
+        with open("/proc/cpuinfo", encoding="utf-8") as f:
+            model = next((line.split(":", 1)[1].strip() for line in f
+                          if line.startswith("model name")), model)
+    except OSError:
+        pass
+    load = os.getloadavg()[0] if hasattr(os, "getloadavg") else float("nan")
+    return (f"{os.cpu_count()} CPUs, {model}, Linux {platform.release()}, "
+            f"Python {platform.python_version()}, load average {load:.2f}")
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__)
     ap.add_argument("--probes", type=int, default=1000)
     ap.add_argument("--dialect", choices=("btrace", "bpftrace", "both"), default="both")
+    ap.add_argument("--cpu", action="store_true",
+                    help="measure CPU time of the process instead of wall time")
     args = ap.parse_args()
+    global CLOCK
+    if args.cpu:
+        CLOCK = time.process_time
+    print(f"<!-- {machine()}; {'CPU' if args.cpu else 'wall'} time -->")
     print("| dialect | probes | parse ms | analyze ms | passes ms | total ms |")
     print("|---|---|---|---|---|---|")
     for d in ("btrace", "bpftrace") if args.dialect == "both" else (args.dialect,):

@@ -1,18 +1,21 @@
 """The compiler pipeline in one place: source -> AST -> typed IR -> passes -> BPF object.
 
 Also the compile cache, so that running the same script again skips compiling. The cache
-key covers everything the object depends on: the source, its name (line info), the dialect,
-btc's version and the kernel release (tracepoint layouts, syscall tables).
+key covers the inputs (source, its name for line info, dialect, positional parameters), btc
+itself (version and a fingerprint of its code) and the kernel (release, machine); a cached
+object is used only after the kernel facts recorded in it (tracepoint layouts, see
+`btc.runtime.kernel_facts`) match the running kernel, and only if it parses.
 """
 from __future__ import annotations
 
+import functools
 import hashlib
 import io
 import os
-import platform
-import tempfile
+import re
 
 from btc import __version__
+from btc.diagnostics import BtcError
 
 STAGES = ("ast", "ir", "llvm", "asm", "obj")
 
@@ -34,7 +37,15 @@ def to_ir(source: str, filename: str, dialect: str, params: list[str], dump_afte
 def compile_source(source: str, filename: str, dialect: str, params: list[str]) -> bytes:
     from btc.backend_bpf.emit import compile_program
 
-    return compile_program(to_ir(source, filename, dialect, params))
+    prog = to_ir(source, filename, dialect, params)
+    return compile_program(prog, kernel=kernel_facts(prog))
+
+
+def kernel_facts(prog) -> dict:
+    """What the object records about the kernel it was built for (`.btc.meta` `kernel`)."""
+    from btc.runtime import kernel_facts as kf
+
+    return kf.facts([{"attach": dict(f.probe.attach)} for f in prog.functions])
 
 
 def emit(source: str, filename: str, dialect: str, params: list[str], stage: str,
@@ -52,53 +63,135 @@ def emit(source: str, filename: str, dialect: str, params: list[str], stage: str
         return buf.getvalue() + format_program(prog)
     from btc.backend_bpf import emit as backend
 
+    kernel = kernel_facts(prog)
     if stage == "llvm":
-        return buf.getvalue() + backend.emit_llvm(prog)
+        return buf.getvalue() + backend.emit_llvm(prog, kernel=kernel)
     if stage == "asm":
-        return buf.getvalue() + backend.emit_asm(prog)
-    return backend.compile_program(prog)
+        return buf.getvalue() + backend.emit_asm(prog, kernel=kernel)
+    return backend.compile_program(prog, kernel=kernel)
 
 
 def cache_dir() -> str:
-    base = os.environ.get("BTC_CACHE_DIR") or os.path.join(
+    return os.environ.get("BTC_CACHE_DIR") or os.path.join(
         os.environ.get("XDG_CACHE_HOME") or os.path.expanduser("~/.cache"), "btc")
-    return base
+
+
+def cache_enabled() -> bool:
+    return os.environ.get("BTC_NO_CACHE", "") in ("", "0")
 
 
 def cache_key(source: str, filename: str, dialect: str, params: list[str]) -> str:
     h = hashlib.sha256()
-    parts = (__version__, platform.release(), platform.machine(), dialect, filename, source,
-             *params)
+    uname = os.uname()
+    parts = (__version__, code_fingerprint(), uname.release, uname.machine, dialect, filename,
+             source, *params_shape(source, dialect, params))
     for part in parts:
         h.update(part.encode("utf-8", "surrogateescape") + b"\0")
     return h.hexdigest()
 
 
-def compile_cached(source: str, filename: str, dialect: str, params: list[str]) -> bytes:
-    """Compile, or reuse the object compiled earlier for the same inputs.
+# `$N` next to a colon: a positional parameter inside a probe spec (`uprobe:$1:main`)
+_PROBE_PARAM = re.compile(r":\$[0-9]|\$[0-9]+:")
 
-    Positional parameters are part of the key: analysis may type `$N` by its value (btrace
-    reads a numeric word as a number). Set BTC_NO_CACHE=1 to bypass the cache.
+
+def params_shape(source: str, dialect: str, params: list[str]) -> list[str]:
+    """What compiling reads from the positional parameters: whether each word is a number
+    (btrace types `$N` by it; bpftrace refuses a word used numerically), and the words
+    themselves only where bpftrace substitutes them into probe specs. Their values are
+    patched in when the object is loaded, so `btc run x.bt 123` and `... 456` share one."""
+    if dialect == "bpftrace" and _PROBE_PARAM.search(source):
+        return [f"={p}" for p in params]
+    return ["n" if _is_number(p) else "s" for p in params]
+
+
+def _is_number(word: str) -> bool:
+    """btc.probes.base.parse_int's test (C strtol, base 0), without importing btc.probes."""
+    t = word.strip()
+    try:
+        if t.lower().startswith(("0x", "-0x")):
+            int(t, 16)
+        elif len(t) > 1 and t.startswith("0") and t.isdigit():
+            int(t, 8)
+        else:
+            int(t, 10)
+    except ValueError:
+        return False
+    return True
+
+
+@functools.cache
+def code_fingerprint() -> str:
+    """Sizes and mtimes of btc's own files: a changed compiler (an upgrade, or a developer's
+    edit without a version bump) never reuses objects compiled by the old one."""
+    root = os.path.dirname(os.path.abspath(__file__))
+    entries, dirs = [], [root]
+    while dirs:
+        with os.scandir(dirs.pop()) as it:
+            for e in it:
+                if e.is_dir(follow_symlinks=False):
+                    if e.name != "__pycache__":
+                        dirs.append(e.path)
+                elif e.name.endswith((".py", ".lark", ".json")):
+                    st = e.stat()
+                    entries.append(f"{os.path.relpath(e.path, root)}:{st.st_size}:{st.st_mtime_ns}")
+    return hashlib.sha256("\n".join(sorted(entries)).encode()).hexdigest()
+
+
+def compile_cached(source: str, filename: str, dialect: str, params: list[str]) -> bytes:
+    """Compile, or reuse the object compiled earlier for the same inputs on this kernel.
+
+    Positional parameters count by their shape (`params_shape`). Set BTC_NO_CACHE=1 to
+    bypass the cache.
     """
-    if os.environ.get("BTC_NO_CACHE"):
+    if not cache_enabled():
         return compile_source(source, filename, dialect, params)
     path = os.path.join(cache_dir(), cache_key(source, filename, dialect, params) + ".o")
-    try:
-        with open(path, "rb") as f:
-            return f.read()
-    except OSError:
-        pass
-    obj = compile_source(source, filename, dialect, params)
-    _write_atomically(path, obj)
+    obj = _read_valid(path)
+    if obj is None:
+        obj = compile_source(source, filename, dialect, params)
+        _write_atomically(path, obj)
+        _prune(os.path.dirname(path))
     return obj
 
 
+CACHE_ENTRIES = 256  # objects kept; the least recently written go first
+
+
+def _prune(directory: str, keep: int = CACHE_ENTRIES) -> None:
+    try:
+        with os.scandir(directory) as it:
+            entries = [(e.stat().st_mtime_ns, e.path) for e in it if e.name.endswith(".o")]
+        entries.sort()
+        for _, old in entries[:max(0, len(entries) - keep)]:
+            os.unlink(old)
+    except OSError:
+        pass  # another btc pruned first, or the cache is read-only
+
+
+def _read_valid(path: str) -> bytes | None:
+    """The cached object at `path` if it parses and fits this kernel; None otherwise (a
+    corrupt or stale entry is recompiled and overwritten, never an error)."""
+    from btc.runtime.meta_read import read_meta
+
+    try:
+        with open(path, "rb") as f:
+            data = f.read()
+        read_meta(data)
+    except (OSError, BtcError):
+        return None
+    return data
+
+
 def _write_atomically(path: str, data: bytes) -> None:
+    import tempfile  # only on a miss: keeps the cached start-up path lean
+
+    tmp = None
     try:
         os.makedirs(os.path.dirname(path), exist_ok=True)
-        fd, tmp = tempfile.mkstemp(dir=os.path.dirname(path))
+        fd, tmp = tempfile.mkstemp(dir=os.path.dirname(path), suffix=".tmp")
         with os.fdopen(fd, "wb") as f:
             f.write(data)
         os.replace(tmp, path)
     except OSError:
-        pass  # a read-only cache only costs speed
+        if tmp is not None and os.path.exists(tmp):
+            os.unlink(tmp)  # a read-only or full cache only costs speed

@@ -43,6 +43,7 @@ SLOT_START_NS = "start_ns"  # boot-clock ns when tracing started (for `elapsed`)
 SLOT_REALTIME_OFFSET = "realtime_offset_ns"  # CLOCK_REALTIME - CLOCK_BOOTTIME, ns (s64)
 SLOT_TAI_OFFSET = "tai_offset_ns"  # CLOCK_TAI - CLOCK_BOOTTIME, ns (s64), for nsecs(sw_tai)
 SLOT_CPID = "cpid"  # u64: pid of the child command (bpftrace -c), 0 without one
+SLOT_TARGET_PID = "target_pid"  # u64: `-p PID` (a tgid): probes ignore other processes; 0 = all
 
 
 @dataclass
@@ -105,6 +106,9 @@ class Meta:
     params: dict
     print_at_exit: list[str]
     kernel: dict = field(default_factory=dict)
+    # Compile-time warnings, kept with the object so a cached compile still shows them:
+    # {"message", "hint", "span": [file, line, col, end_line, end_col] | None}
+    warnings: list[dict] = field(default_factory=list)
     version: int = META_VERSION
 
     def to_json(self) -> dict:
@@ -175,8 +179,15 @@ def build_meta(
         params=params,
         print_at_exit=list(prog.exit_order),
         kernel=dict(kernel or {}),
+        warnings=[_warning(w) for w in getattr(prog, "warnings", ())],
     )
     return meta.to_json()
+
+
+def _warning(err: Any) -> dict:
+    sp = err.span
+    span = None if sp is None else [sp.file, sp.line, sp.col, sp.end_line, sp.end_col]
+    return {"message": err.message, "hint": err.hint, "span": span}
 
 
 def encode(meta: dict) -> bytes:

@@ -185,7 +185,7 @@ def test_object_layout_and_meta_round_trip():
     slots = meta["rodata"]["slots"]
     roles = [(sl["role"], sl["index"]) for sl in slots]
     assert roles == [("param_count", None), ("param", 1), ("param", 2), ("start_ns", None),
-                     ("realtime_offset_ns", None)]
+                     ("realtime_offset_ns", None), ("target_pid", None)]
     assert meta["params"]["slots"][1]["t"] == {"k": "str", "size": 16}
     assert meta["params"]["count_slot"]["offset"] == 0
     assert meta["events"]["nsecs_clock"] == "realtime"

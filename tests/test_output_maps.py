@@ -28,6 +28,15 @@ def test_e2_bpftrace_ascending_and_scalar():
     assert format_map(dn, kn, vn, "btrace") == "5\n"
 
 
+def test_btrace_unkeyed_aggregation_is_named_but_plain_scalar_is_not():
+    dc = desc("@c", "count", key=None, key_size=4)
+    kc, vc = arrays([(b"\0" * 4, [words(4), words(7)])], 4, 8)
+    assert format_map(dc, kc, vc, "btrace") == "@c: 11\n"
+    dn = desc("@n", "none", key=None, key_size=4)
+    kn, vn = arrays([(b"\0" * 4, [words(5)])], 4, 8)
+    assert format_map(dn, kn, vn, "btrace") == "5\n"
+
+
 def test_e3_hist_both_dialects():
     d = desc("@h", "hist")
     k, v = arrays(hist_rows({1: 1, 2: 1, 4: 2, 11: 1}), 8, 8)

@@ -13,6 +13,7 @@ from llvmlite import ir
 from btc import meta as M
 from btc.backend_bpf.debuginfo import DebugInfo
 from btc.backend_bpf.layout import I8, PTR, MapPlan
+from btc.ir import nodes as N
 from btc.ir import types as T
 from btc.runtime.abi import MapType
 
@@ -44,28 +45,64 @@ def placeholder_map(module: ir.Module, sym: str) -> ir.GlobalVariable:
     return gv
 
 
-def _key_di(di: DebugInfo, plan: MapPlan):
+def key_field_names(prog: N.Program) -> dict[str, list[str]]:
+    """Member names for tuple keys, from the expressions that write the map: `@m[pid, comm]`
+    gives `pid`, `comm`. A position falls back to `f<i>` when writers disagree or the
+    expression has no name; `_<i>` suffixes keep names unique."""
+    from btc.backend_bpf.lower import walk
+
+    seen: dict[str, list[set[str]]] = {}
+    for f in prog.functions:
+        for n in walk(((f.filter,) if f.filter else ()) + f.body):
+            if isinstance(n, (N.MapSet, N.MapAgg, N.MapAdd)) and isinstance(n.key, N.TupleNew):
+                names = seen.setdefault(n.map, [set() for _ in n.key.elems])
+                for i, e in enumerate(n.key.elems[:len(names)]):
+                    names[i].add(_expr_name(e, i))
+    out = {}
+    for m, names in seen.items():
+        chosen = [next(iter(s)) if len(s) == 1 else f"f{i}" for i, s in enumerate(names)]
+        out[m] = [c if chosen.count(c) == 1 else f"{c}_{i}" for i, c in enumerate(chosen)]
+    return out
+
+
+def _expr_name(e: N.Expr, i: int) -> str:
+    while isinstance(e, N.Cast):
+        e = e.expr
+    if isinstance(e, N.BuiltinRead):
+        name = e.name
+    elif isinstance(e, N.LocalGet):
+        name = e.name.lstrip("$")
+    elif isinstance(e, N.Param):
+        name = f"param{e.index}"
+    else:
+        return f"f{i}"
+    return name if name.isidentifier() else f"f{i}"
+
+
+def _key_di(di: DebugInfo, plan: MapPlan, fields: list[str] | None = None):
     if plan.bucket_off is not None:
         u64 = di.int_type(64, False)
         if plan.user_key is None:
             return u64
-        members = [("key", di.of(plan.user_key), 0, plan.user_key.size() * 8),
+        ukey = di.named(plan.user_key, f"{plan.sym}_ukey", fields)
+        members = [("key", ukey, 0, plan.user_key.size() * 8),
                    ("bucket", u64, plan.bucket_off * 8, 64)]
-        return di.struct(None, members, plan.key_size * 8)
+        return di.struct(f"{plan.sym}_key", members, plan.key_size * 8)
     if plan.user_key is None:
         return di.int_type(32, False)
-    return di.of(plan.user_key)
+    return di.named(plan.user_key, f"{plan.sym}_key", fields)
 
 
 def define_map(module: ir.Module, di: DebugInfo, plan: MapPlan, value_di=None,
-               gv: ir.GlobalVariable | None = None) -> ir.GlobalVariable:
+               gv: ir.GlobalVariable | None = None,
+               key_fields: list[str] | None = None) -> ir.GlobalVariable:
     attrs = [("type", di.uint_array_ptr(int(plan.map_type))),
              ("max_entries", di.uint_array_ptr(plan.max_entries))]
     if plan.map_type != MapType.RINGBUF:
         if plan.flags:
             attrs.append(("map_flags", di.uint_array_ptr(plan.flags)))
-        attrs.append(("key", di.pointer(_key_di(di, plan))))
-        vdi = value_di if value_di is not None else di.of(plan.value_type)
+        attrs.append(("key", di.pointer(_key_di(di, plan, key_fields))))
+        vdi = value_di if value_di is not None else di.named(plan.value_type, f"{plan.sym}_value")
         attrs.append(("value", di.pointer(vdi)))
     return _map_global(module, di, plan.sym, attrs, gv)
 

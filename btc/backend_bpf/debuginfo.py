@@ -137,6 +137,18 @@ class DebugInfo:
             return s64
         raise TypeError(f"no debug type for {t}")
 
+    def named(self, t: T.Type, name: str, fields: list[str] | None = None):
+        """`t`'s layout, a tuple as a struct called `name` with members `fields` (default
+        f0, f1, ...): map keys and values, so that bpftool prints named fields."""
+        if not isinstance(t, T.TupleType):
+            return self.of(t)
+        fields = fields if fields and len(fields) == len(t.elems) else [f"f{i}" for i in range(len(t.elems))]
+        members = [
+            (fields[i], self.of(e), off * 8, e.size() * 8)
+            for i, (e, off) in enumerate(zip(t.elems, t.offsets()))
+        ]
+        return self.struct(name, members, t.size() * 8)
+
     def uint_array_ptr(self, n: int):
         """`int (*)[n]`: how BTF map definitions encode an integer attribute."""
         return self.pointer(self.array(self.basic("int", 32, True), 32, n))
@@ -169,6 +181,9 @@ class DebugInfo:
             "isOptimized": True,
             "runtimeVersion": 0,
             "emissionKind": ir.DIToken("FullDebug"),
+            # no .debug_names: its assembly labels follow pointer order (differ run to run),
+            # and nothing reads it (BTF comes from the types, not the name index)
+            "nameTableKind": ir.DIToken("None"),
             "globals": None,
         }
         self.unit = self._distinct("DICompileUnit", ops)

@@ -14,7 +14,7 @@ from btc import meta as M
 from btc.backend_bpf import btf_maps
 from btc.backend_bpf.debuginfo import DebugInfo
 from btc.backend_bpf.layout import I8, PTR, plan_maps
-from btc.backend_bpf.lower import FunctionLowerer, ModuleCtx, param_slot_key, walk
+from btc.backend_bpf.lower import FunctionLowerer, ModuleCtx, is_special, param_slot_key, walk
 from btc.diagnostics import BtcError
 from btc.ir import nodes as N
 from btc.ir import types as T
@@ -51,7 +51,8 @@ def build_module(prog: N.Program, tm: llvm.TargetMachine | None = None, kernel: 
     di = DebugInfo(module, prog.source_name, prog.source)
 
     plans = plan_maps(prog)
-    maps = {p.name: (p, btf_maps.define_map(module, di, p)) for p in plans}
+    fields = btf_maps.key_field_names(prog)
+    maps = {p.name: (p, btf_maps.define_map(module, di, p, key_fields=fields.get(p.name))) for p in plans}
     events_plan, lost_plan = btf_maps.events_plan(), btf_maps.lost_plan()
     events = btf_maps.define_map(module, di, events_plan)
     lost = btf_maps.define_map(module, di, lost_plan)
@@ -116,6 +117,8 @@ def _rodata(prog: N.Program) -> tuple[btf_maps.Rodata, dict]:
         slots[(M.SLOT_TAI_OFFSET,)] = rd.add(M.SLOT_TAI_OFFSET, T.INT64)
     if any(n.name == "cpid" for n in reads):
         slots[(M.SLOT_CPID,)] = rd.add(M.SLOT_CPID, T.UINT64)
+    if any(not is_special(f) for f in prog.functions):
+        slots[(M.SLOT_TARGET_PID,)] = rd.add(M.SLOT_TARGET_PID, T.UINT64)
     return rd, slots
 
 
@@ -189,19 +192,13 @@ def compile_program(prog: N.Program, kernel: dict | None = None) -> bytes:
 
 def _check_stack(elf: bytes) -> None:
     """Refuse programs whose frame exceeds the verifier's 512 bytes (r10-relative accesses)."""
-    import io
+    from btc.runtime.objfile import executable_sections  # stdlib-only ELF reader: fast import
 
-    from elftools.elf.constants import SH_FLAGS
-    from elftools.elf.elffile import ELFFile
-
-    f = ELFFile(io.BytesIO(elf))
-    for sec in f.iter_sections():
-        if not sec["sh_flags"] & SH_FLAGS.SHF_EXECINSTR or sec["sh_size"] == 0:
-            continue
-        deepest = _deepest_stack_access(sec.data())
+    for name, code in executable_sections(elf):
+        deepest = _deepest_stack_access(code)
         if deepest > BPF_STACK:
             raise BtcError(
-                f"the program in section {sec.name} needs {deepest} bytes of stack; BPF allows {BPF_STACK}",
+                f"the program in section {name} needs {deepest} bytes of stack; BPF allows {BPF_STACK}",
                 hint="split large expressions (many strings or tuples at once) into several statements",
             )
 

@@ -103,6 +103,8 @@ class FunctionLowerer:
 
     def lower(self) -> int:
         """Lower the function; returns the scratch bytes it needs."""
+        if not is_special(self.f):
+            self._target_pid_check()
         if self.f.filter is not None:
             self._wrap(self.f.filter, self._filter, self.f.filter)
         self._declare_locals()
@@ -112,6 +114,21 @@ class FunctionLowerer:
             self.b.ret(I32(0))
         self._finish_entry()
         return self.t.scratch_high
+
+    def _target_pid_check(self) -> None:
+        """`-p PID`: return early for other processes. The slot is 0 unless -p was given; the
+        frozen read-only .rodata lets the verifier drop this code when it is 0."""
+        want = self._rodata_u64((M.SLOT_TARGET_PID,))
+        check = self.fn.append_basic_block("pid_check")
+        skip = self.fn.append_basic_block("other_pid")
+        go = self.fn.append_basic_block("target_pid")
+        self.b.cbranch(self.b.icmp_unsigned("==", want, I64(0)), go, check)
+        self.b.position_at_end(check)
+        pid = self.b.lshr(self.bpf.pid_tgid(), I64(32))
+        self.b.cbranch(self.b.icmp_unsigned("==", pid, want), go, skip)
+        self.b.position_at_end(skip)
+        self.b.ret(I32(0))
+        self.b.position_at_end(go)
 
     def _finish_entry(self) -> None:
         with self._at_entry():
@@ -676,6 +693,8 @@ class FunctionLowerer:
         return self.coerce(self._rodata_u64((M.SLOT_PARAM_COUNT,)), T.UINT64, e.type)
 
     def e_CtxLoad(self, e: N.CtxLoad):
+        if is_memory(e.type):
+            return self._ctx_bytes(e)
         it = as_int_type(e.type)
         lty = llvm_int(it)
         if e.deref_offset is None:
@@ -689,6 +708,21 @@ class FunctionLowerer:
         tmp = self.temp(8)
         self.bpf.probe_read(tmp.ptr, I32(it.size()), addr, user=False)
         return self.b.load(tmp.ptr, typ=lty, align=it.size())
+
+    def _ctx_bytes(self, e: N.CtxLoad) -> Mem:
+        """A `char name[N]` field: copy its N bytes out of the context. Tracepoint contexts
+        allow direct loads at naturally aligned offsets, so the copy keeps the field's
+        alignment; a field behind a pointer is read with probe_read."""
+        n = e.type.size()
+        mem = self.temp(n)
+        if e.deref_offset is not None:
+            base = self.b.load(self.bpf.at(self.ctx, e.offset), typ=I64, align=8)
+            addr = self.b.inttoptr(self.b.add(base, I64(e.deref_offset)), PTR)
+            self.bpf.zero(mem, n)
+            self.bpf.probe_read(mem.ptr, I32(n), addr, user=False)
+            return mem
+        self.bpf.copy(mem, Mem(self.bpf.at(self.ctx, e.offset), _align_at(8, e.offset)), n)
+        return mem
 
     def e_CtxDataLoc(self, e: N.CtxDataLoc):
         n = e.type.size()
@@ -979,6 +1013,11 @@ def _strings_equal(b: ir.IRBuilder, lhs, rhs, limit: int, lexpr: N.Expr, rexpr: 
 
 def _byte_ptr(b: ir.IRBuilder, ptr: ir.Value, i: int) -> ir.Value:
     return ptr if i == 0 else b.gep(ptr, [I64(i)], inbounds=True, source_etype=I8)
+
+
+def is_special(f: N.Function) -> bool:
+    """BEGIN and END run once in btc's own process: `-p` does not apply to them."""
+    return f.probe.attach.get("kind") in ("begin", "end")
 
 
 def param_slot_key(index: int, t: T.Type) -> tuple:

@@ -14,8 +14,10 @@ def analyze(program: ast.Program, params: list[str] | None = None) -> nodes.Prog
     """Check and lower a parsed program. `params` are the positional parameters ($1...), or
     None when unknown (compile only). Raises BtcError/BtcErrors with every error found."""
     from btc.ir.analysis import run
+    from btc.parser.gc_pause import gc_paused
 
-    return run(program, params)
+    with gc_paused():  # many small acyclic objects: see btc/parser/gc_pause.py
+        return run(program, params)
 
 
 __all__ = ["analyze"]

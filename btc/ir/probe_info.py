@@ -93,8 +93,27 @@ def _load(a: ArgInfo, span: Span, deref: bool) -> ir.Expr:
 
 def resolve(text: str, span: Span, dialect: str) -> list[ProbeFacts]:
     """Resolve a probe as written into one or more attach points (wildcards expand)."""
-    specs = resolve_all(text, span, dialect)
+    specs = _resolve_specs(text, span, dialect)
     return [ProbeFacts(s, _info(s, text if len(specs) == 1 else s.display)) for s in specs]
+
+
+# Resolved specs by (text, dialect): a script naming the same probe many times, or a process
+# compiling several scripts, resolves each once. Only successes are kept (an error carries
+# the span of the probe as written), and only specs naming no file (uprobes read binaries
+# that may change). ProbeSpecs are frozen; the ProbeInfo (holding a dict) is built afresh.
+_CACHE: dict[tuple[str, str], tuple[ProbeSpec, ...]] = {}
+_CACHE_MAX = 4096
+
+
+def _resolve_specs(text: str, span: Span, dialect: str) -> tuple[ProbeSpec, ...]:
+    got = _CACHE.get((text, dialect))
+    if got is None:
+        got = tuple(resolve_all(text, span, dialect))
+        if all(not s.path for s in got):
+            if len(_CACHE) >= _CACHE_MAX:
+                _CACHE.clear()
+            _CACHE[(text, dialect)] = got
+    return got
 
 
 def _info(spec: ProbeSpec, text: str) -> ir.ProbeInfo:

@@ -56,18 +56,30 @@ class _Walker:
     def __init__(self, table: SymbolTable, errors: ErrorCollector, dialect: str, rule: int):
         self.t, self.errors, self.dialect, self.rule = table, errors, dialect, rule
 
-    def walk(self, n) -> None:
-        action = _ACTIONS.get(type(n))
-        if action is not None:
-            action(self, n)
-        for name in _fields(type(n)):
-            v = getattr(n, name)
-            if isinstance(v, ast.Node):
-                self.walk(v)
-            elif type(v) is tuple:
-                for x in v:
-                    if isinstance(x, ast.Node):
-                        self.walk(x)
+    def walk(self, root) -> None:
+        # Iterative pre-order (children pushed in reverse): the first store of a map must
+        # be seen first, exactly as a recursive walk would.
+        stack = [root]
+        node_cls, actions, fields = ast.Node, _ACTIONS, _FIELDS
+        while stack:
+            n = stack.pop()
+            cls = type(n)
+            action = actions.get(cls)
+            if action is not None:
+                action(self, n)
+            names = fields.get(cls)
+            if names is None:
+                names = _fields(cls)
+            kids = []
+            for name in names:
+                v = getattr(n, name)
+                if isinstance(v, node_cls):
+                    kids.append(v)
+                elif type(v) is tuple:
+                    kids.extend(x for x in v if isinstance(x, node_cls))
+            if kids:
+                kids.reverse()
+                stack.extend(kids)
 
     def _assign(self, n: ast.Assign) -> None:
         self._store(n.target, "plain" if agg_call(n.value) is None else n.value.name, n.span)
@@ -118,13 +130,17 @@ def _arity(ref: ast.MapRef) -> int:
 
 
 _FIELDS: dict[type, tuple[str, ...]] = {}
+# Field annotations (strings: the AST module uses postponed annotations) that never hold a
+# node; skipping them keeps the walks short.
+_SCALAR_TYPES = frozenset(["str", "int", "bool", "str | None", "int | str", "tuple[str, ...]"])
 
 
 def _fields(cls: type) -> tuple[str, ...]:
     names = _FIELDS.get(cls)
     if names is None:
-        names = _FIELDS[cls] = tuple(f for f in getattr(cls, "__dataclass_fields__", {})
-                                     if f not in ("span", "source"))
+        names = _FIELDS[cls] = tuple(
+            name for name, f in getattr(cls, "__dataclass_fields__", {}).items()
+            if name not in ("span", "source") and f.type not in _SCALAR_TYPES)
     return names
 
 

@@ -9,28 +9,39 @@ from btc.ir import nodes as ir
 
 ExprFn = Callable[[ir.Expr], ir.Expr]
 _FIELDS: dict[type, tuple[str, ...]] = {}
+# Field annotations (strings: nodes.py uses postponed annotations) that never hold an
+# expression or statement; the walks skip them.
+_SCALAR_TYPES = frozenset(["str", "int", "bool", "bytes", "int | None", "str | None"])
 
 
 def _names(cls: type) -> tuple[str, ...]:
     got = _FIELDS.get(cls)
     if got is None:
         got = _FIELDS[cls] = tuple(f.name for f in dataclasses.fields(cls)
-                                   if f.name not in ("span", "type"))
+                                   if f.name not in ("span", "type")
+                                   and f.type not in _SCALAR_TYPES)
     return got
 
 
 def rewrite_expr(e: ir.Expr, fn: ExprFn) -> ir.Expr:
     """Apply `fn` bottom-up to every expression under and including `e`."""
-    changes = {}
-    for name in _names(type(e)):
+    changes = None
+    names = _FIELDS.get(type(e))
+    if names is None:
+        names = _names(type(e))
+    for name in names:
         v = getattr(e, name)
         if isinstance(v, ir.Expr):
             nv = rewrite_expr(v, fn)
             if nv is not v:
+                if changes is None:
+                    changes = {}
                 changes[name] = nv
-        elif isinstance(v, tuple) and v and isinstance(v[0], ir.Expr):
-            nv = tuple(rewrite_expr(x, fn) for x in v)
+        elif type(v) is tuple and v and isinstance(v[0], ir.Expr):
+            nv = tuple([rewrite_expr(x, fn) for x in v])
             if any(a is not b for a, b in zip(nv, v)):
+                if changes is None:
+                    changes = {}
                 changes[name] = nv
     if changes:
         e = dataclasses.replace(e, **changes)

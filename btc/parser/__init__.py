@@ -14,6 +14,7 @@ import functools
 
 from btc.diagnostics import DIALECTS, BtcError, BtcErrors
 from btc.parser import ast
+from btc.parser.gc_pause import gc_paused
 from btc.parser.lalr import LalrParser, ParseError, Token
 from btc.parser.lexer import TOP, Scanner
 from btc.parser.syntax_errors import syntax_error
@@ -38,7 +39,8 @@ def parse(source: str, filename: str, dialect: str = "btrace") -> ast.Program:
         raise BtcError(f"unknown dialect '{dialect}' (expected one of {', '.join(DIALECTS)})")
     scanner = Scanner(source, filename, dialect)
     parser = LalrParser(_tables(dialect), ToAst(filename, dialect, source), filename)
-    program, syntax = _drive(parser, scanner)
+    with gc_paused():  # see gc_pause.py
+        program, syntax = _drive(parser, scanner)
     errors = sorted(scanner.errors + syntax, key=_position)
     if errors:
         raise errors[0] if len(errors) == 1 else BtcErrors(errors)

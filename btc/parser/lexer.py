@@ -10,6 +10,7 @@ Lexical errors are collected (never raised) so the parse can go on and report th
 """
 from __future__ import annotations
 
+import bisect
 import re
 from dataclasses import dataclass, field
 from typing import Iterator
@@ -30,6 +31,10 @@ PUNCT = {
     "|": "PIPE", "^": "CARET", "!": "BANG", "~": "TILDE", "<": "LT", ">": "GT",
 }
 _PUNCT_RE = re.compile("|".join(re.escape(p) for p in PUNCT))
+# Scanner.tokens' fast path: group 1 a name, group 2 punctuation not starting with `/`.
+_FAST_CODE = re.compile(r"([A-Za-z_][A-Za-z0-9_]*)|("
+                        + "|".join(re.escape(p) for p in PUNCT if not p.startswith("/")) + ")")
+_MODE_TYPES = frozenset(["_LBRACE", "_RBRACE", "SLASH", "ENDFILT"])
 
 KEYWORDS = {
     "if": "_IF", "else": "_ELSE", "while": "_WHILE", "for": "_FOR", "unroll": "_UNROLL",
@@ -42,6 +47,7 @@ INT_TYPES = frozenset(
 )
 
 _WS = re.compile(r"[ \t\r\n\f\v]+")
+_WS_ONLY = re.compile(r"[ \t\r\n\f\v]*")
 _NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
 _WORD = re.compile(r"[A-Za-z0-9_]+")
 # A probe: a provider or BEGIN/END word, then (only after a colon) free spec text: paths,
@@ -90,6 +96,7 @@ class Scanner:
     depth: int = 0
     # line starts, for offset -> (line, col)
     _line_starts: list[int] = field(default_factory=list)
+    _line_hint: int = 0
 
     def __post_init__(self) -> None:
         starts = [0]
@@ -101,10 +108,13 @@ class Scanner:
 
     def line_col(self, offset: int) -> tuple[int, int]:
         """1-based line and column of an offset."""
-        import bisect
-
-        i = bisect.bisect_right(self._line_starts, offset) - 1
-        return i + 1, offset - self._line_starts[i] + 1
+        starts = self._line_starts
+        i = self._line_hint
+        # Tokens come in order, so the line of the previous lookup is usually right.
+        if not (starts[i] <= offset and (i + 1 == len(starts) or offset < starts[i + 1])):
+            i = bisect.bisect_right(starts, offset) - 1
+            self._line_hint = i
+        return i + 1, offset - starts[i] + 1
 
     def span(self, start: int, end: int) -> Span:
         line, col = self.line_col(start)
@@ -124,20 +134,59 @@ class Scanner:
 
     def tokens(self) -> Iterator[Token]:
         src = self.source
+        size = len(src)
+        fast = _FAST_CODE.match
+        space = _WS_ONLY.match
+        keywords, int_types, punct = KEYWORDS, INT_TYPES, PUNCT
+        mode_types = _MODE_TYPES
+        name_max = BT_TOKEN_MAX if self.btrace else size + 1
+        starts = self._line_starts
+        line, line_start, next_start = 0, 0, -1  # the line of the last fast token
         while True:
-            if not self._skip_space():
-                return
-            start = self.pos
-            if self.mode == TOP:
-                tok = self._lex_top()
-            else:
+            start = space(src, self.pos).end()
+            self.pos = start
+            # Only a `/` (comment) or the start of input (shebang) needs _skip_space.
+            if start >= size or start == 0 or src[start] == "/":
+                if not self._skip_space():
+                    return
+                start = self.pos
+            tok = None
+            m = fast(src, start) if self.mode != TOP else None
+            if m is not None:
+                # Fast path for the commonest code tokens: names and punctuation other than
+                # `/` (which may end a filter); neither spans lines. The rest: _lex_code.
+                end = m.end()
+                word = m.group(1)
+                if word is None:
+                    word = m.group(2)
+                    type_ = punct[word]
+                elif end - start < name_max:
+                    type_ = keywords.get(word)
+                    if type_ is None:
+                        type_ = "INT_TYPE" if word in int_types else "NAME"
+                else:
+                    type_ = None
+                if type_ is not None:
+                    self.pos = end
+                    if not line_start <= start < next_start:
+                        i = bisect.bisect_right(starts, start) - 1
+                        line, line_start = i + 1, starts[i]
+                        next_start = starts[i + 1] if i + 1 < len(starts) else size + 1
+                    col = start - line_start + 1
+                    tok = Token(type_, word, start, end, line, col, line, col + end - start)
+                else:
+                    tok = self._lex_code()
+            elif self.mode != TOP:
                 tok = self._lex_code()
+            else:
+                tok = self._lex_top()
             if tok is not None:
-                self._track_mode(tok)
+                if tok.type in mode_types:
+                    self._track_mode(tok)
                 yield tok
             elif self.pos == start:  # nothing consumed and no token: skip one char
                 self.pos += 1
-            if self.pos > len(src):
+            if self.pos > size:
                 return
 
     def _track_mode(self, tok: Token) -> None:
@@ -157,6 +206,11 @@ class Scanner:
     def _skip_space(self) -> bool:
         """Skip whitespace, comments and the shebang; False at end of input."""
         src = self.source
+        # Fast path: plain whitespace then a character that cannot start a comment.
+        pos = _WS_ONLY.match(src, self.pos).end()
+        self.pos = pos
+        if pos < len(src) and pos != 0 and src[pos] != "/":
+            return True
         while self.pos < len(src):
             m = _WS.match(src, self.pos)
             if m:

@@ -19,7 +19,7 @@ from __future__ import annotations
 
 import os
 import zlib
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 DIALECT_NAMES = ("btrace", "bpftrace")
 _HERE = os.path.dirname(__file__)
@@ -32,6 +32,32 @@ class Tables:
     rules: list
     start: int
     end: int
+    # Per rule, how the driver reduces it (see reduce_plans); derived from `rules`.
+    plans: list = field(init=False, repr=False, compare=False)
+    # Memo of the parser: (state below, top state, token type) -> top state after the unit
+    # reductions the token triggers (see LalrParser.feed). Derived data, filled lazily.
+    unit_chains: dict = field(init=False, repr=False, compare=False)
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "plans", reduce_plans(self.rules))
+        object.__setattr__(self, "unit_chains", {})
+
+
+def reduce_plans(rules: list) -> list:
+    """Per rule: None for a unit rule whose reduction keeps its one child as is (lark's
+    `?rule` inlining of a single kept child: only the parser state changes), True when every
+    child is kept in order, unspliced (no plan to run), else the rule's plan as tuples."""
+    out: list = []
+    for _origin, size, callback, expand1, plan, append_none in rules:
+        plan = [tuple(p) for p in plan]
+        if size == 1 and plan == [(0, False, 0)] and not append_none and expand1 \
+                and callback is not None:
+            out.append(None)
+        elif plan == [(i, False, 0) for i in range(size)]:
+            out.append(True)
+        else:
+            out.append(plan)
+    return out
 
 
 def grammar_text(dialect: str) -> str:

@@ -17,6 +17,7 @@ from btc.runtime.objfile import Function, ObjectFile, Reloc, parse_object
 from btc.runtime.progs import ProgHandle, ProgSpec, SourceLine, load_program
 
 _INSN = struct.Struct("<BBhi")
+_ENOTSUPP = 524  # include/linux/errno.h (kernel-internal, leaks to user space)
 _DATA_MAP_FLAGS = {".rodata": abi.MapFlags.RDONLY_PROG}
 
 
@@ -105,9 +106,10 @@ def _create_map(spec: MapSpec) -> MapHandle:
     try:
         return MapHandle.create(spec)
     except syscalls.SyscallError as e:
-        if e.errno != errno.EINVAL or not spec.btf_fd:
+        if e.errno not in (errno.EINVAL, _ENOTSUPP) or not spec.btf_fd:
             raise
     # BTF types on maps only help bpftool display them: retry without rather than fail
+    # (STACK_TRACE maps refuse BTF key/value types with ENOTSUPP)
     return MapHandle.create(MapSpec(spec.name, spec.map_type, spec.key_size, spec.value_size,
                                     spec.max_entries, spec.flags))
 

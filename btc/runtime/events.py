@@ -9,6 +9,7 @@ from __future__ import annotations
 import struct
 import sys
 
+from btc.meta import STACK_MAPS
 from btc.runtime import output
 from btc.runtime.elf_loader import LoadedObject
 
@@ -29,14 +30,21 @@ class EventSink:
         self.exit_code = 0
         self.lost_seen = 0
         self.realtime_offset_ns = 0
+        self.symbols = None  # symbols.RunSymbols, set by bind()
+        self._user_symbols = False
+        self.sym = None  # output.SymbolText for stacks/ksym/usym, set by bind()
         self._handlers = {
             EV_PRINTF: self._printf, EV_PRINT: self._print, EV_PRINT_MAP: self._print_map,
             EV_CLEAR: self._clear, EV_ZERO: self._zero, EV_EXIT: self._exit, EV_TIME: self._time,
+            EV_DELETE: self._delete,
         }
 
     def bind(self, loaded: LoadedObject, realtime_offset_ns: int = 0) -> None:
         self.loaded = loaded
         self.realtime_offset_ns = realtime_offset_ns
+        self.symbols = _symbol_text(loaded, self.dialect)
+        self.sym = self.symbols.text()
+        self._user_symbols = STACK_MAPS["user"] in loaded.maps or "'usym'" in repr(self.meta)
 
     # -- records -----------------------------------------------------------------------------
 
@@ -55,14 +63,14 @@ class EventSink:
 
     def _printf(self, ident: int, payload: bytes) -> None:
         desc = self.meta["events"]["printf"][ident]
-        text, warnings = output.format_printf(desc, payload, self.dialect)
+        text, warnings = output.format_printf(desc, payload, self.dialect, sym=self.sym)
         self.write(output.json_message("printf", text) if self.json else text)
         self.warn(warnings)
 
     def _print(self, ident: int, payload: bytes) -> None:
         td = self.meta["events"]["print"][ident]
-        self.write(output.json_value(td, payload) if self.json
-                   else output.format_value(td, payload, self.dialect))
+        self.write(output.json_value(td, payload, self.sym) if self.json
+                   else output.format_value(td, payload, self.dialect, self.sym))
 
     def _print_map(self, ident: int, payload: bytes) -> None:
         top, div = struct.unpack_from("<QQ", payload, 0) if len(payload) >= 16 else (0, 1)
@@ -73,6 +81,22 @@ class EventSink:
 
     def _zero(self, ident: int, payload: bytes) -> None:
         self._map(ident).zero()
+
+    def _delete(self, ident: int, payload: bytes) -> None:
+        """btrace delete(@m[k]): the payload is the user key; a histogram loses every bucket
+        of that key (its BPF key is the user key, padded to 8, then a u64 bucket)."""
+        desc = self.meta["maps"][ident]
+        handle = self._map(ident)
+        if desc.get("key") is None:
+            handle.clear()
+            return
+        user = payload[:desc["key"]["size"]]
+        if desc.get("agg") in ("hist", "lhist"):
+            for key in handle.keys():
+                if key[:len(user)] == user:
+                    handle.delete(key)
+            return
+        handle.delete(user.ljust(handle.key_size, b"\0")[:handle.key_size])
 
     def _exit(self, ident: int, payload: bytes) -> None:
         self.exit_code = _I64.unpack_from(payload, 0)[0] if len(payload) >= 8 else 0
@@ -94,8 +118,8 @@ class EventSink:
     def map_text(self, desc: dict, top: int = 0, div: int = 1) -> str:
         keys, values = self.loaded.maps[desc["sym"]].lookup_batch()
         if self.json:
-            return output.json_map(desc, keys, values, top, div)
-        return output.format_map(desc, keys, values, self.dialect, top, div)
+            return output.json_map(desc, keys, values, top, div, self.sym)
+        return output.format_map(desc, keys, values, self.dialect, top, div, self.sym)
 
     def print_exit_maps(self) -> None:
         """After END: the maps the program's dialect prints at exit, in its order."""
@@ -105,6 +129,12 @@ class EventSink:
         for name in self.meta.get("print_at_exit", []):
             if name in by_name:
                 self.write(self.map_text(by_name[name]))
+
+    def note_process(self, pid: int) -> None:
+        """Snapshot a live process's mappings (the -c child) when the program symbolizes
+        user addresses, so its stacks resolve after it exits."""
+        if self.symbols is not None and self._user_symbols:
+            self.symbols.note_process(pid)
 
     # -- lost events -------------------------------------------------------------------------
 
@@ -146,3 +176,10 @@ class EventSink:
 
     def flush(self) -> None:
         self.out.flush()
+
+
+def _symbol_text(loaded: LoadedObject, dialect: str):
+    """Stack, ksym and usym text for this run (symbols load lazily, on first use)."""
+    from btc.runtime.symbols import RunSymbols
+
+    return RunSymbols(loaded.maps, dialect)

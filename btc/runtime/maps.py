@@ -9,12 +9,14 @@ import ctypes
 import errno
 import re
 from dataclasses import dataclass
-
-import numpy as np
+from typing import TYPE_CHECKING
 
 from btc.diagnostics import BtcError
 from btc.runtime import abi, syscalls
 from btc.runtime.cpus import possible_cpu_count
+
+if TYPE_CHECKING:  # numpy costs ~0.2 s to import: only whole-map reads need it
+    import numpy as np
 
 _ENOTSUPP = 524
 _BATCH_UNSUPPORTED = (errno.EINVAL, errno.EOPNOTSUPP, _ENOTSUPP, errno.ENOSYS)
@@ -205,6 +207,8 @@ class MapHandle:
         return b"".join(keys), b"".join(vals)
 
     def _shape(self, keys: bytes, vals: bytes) -> tuple[np.ndarray, np.ndarray]:
+        import numpy as np
+
         n = len(keys) // self.key_size if self.key_size else len(vals) // max(self.elem_size, 1)
         k = np.frombuffer(keys, np.uint8).reshape(n, self.key_size).copy()
         v = np.frombuffer(vals, np.uint8).reshape(n, self.ncpu, self.slot_size)

@@ -8,19 +8,25 @@ from __future__ import annotations
 
 import struct
 import time
+from dataclasses import dataclass
 
 from btc.diagnostics import BtcError
+from btc.runtime import kernel_facts
 from btc.runtime.objfile import parse_object
 
 META_VERSION = 1  # the version of btc/meta.py this runtime reads
 
 
-def read_meta(obj: bytes) -> dict:
+def read_meta(obj: bytes, check_kernel: bool = True) -> dict:
+    """The object's metadata, refused (one plain line) when this btc cannot read it or, with
+    `check_kernel`, when the object was built for a kernel whose layouts differ from this one."""
     meta = parse_object(obj).meta
     version = meta.get("version")
     if version != META_VERSION:
         raise BtcError(f"the object's metadata is version {version!r}, this btc reads version "
                        f"{META_VERSION}: recompile it with this btc")
+    if check_kernel:
+        kernel_facts.check(meta)
     return meta
 
 
@@ -31,29 +37,46 @@ class Clocks:
         boot = time.clock_gettime_ns(time.CLOCK_BOOTTIME)
         self.start_ns = boot
         self.realtime_offset_ns = time.time_ns() - boot
+        self.tai_offset_ns = time.clock_gettime_ns(time.CLOCK_TAI) - boot
 
 
-def rodata_image(meta: dict, params: list[str], dialect: str,
-                 clocks: Clocks | None = None) -> dict[str, bytes]:
+@dataclass
+class LoadValues:
+    """Values known only when a run starts, patched into `.rodata` besides `$N` and `$#`."""
+
+    target_pid: int = 0  # `-p PID`; 0 = every process
+    cpid: int = 0  # pid of `-c CMD`; 0 without one
+
+
+def rodata_image(meta: dict, params: list[str], dialect: str, clocks: Clocks | None = None,
+                 values: LoadValues | None = None) -> dict[str, bytes]:
     """{symbol: bytes} for the loader: every slot of the object's `.rodata` constants."""
     ro = meta.get("rodata") or {}
     slots = ro.get("slots") or []
+    values = values or LoadValues()
+    if values.target_pid and _has_probes(meta) and not any(s["role"] == "target_pid" for s in slots):
+        raise BtcError("this object was compiled without -p support: recompile it with this btc")
     if not ro.get("sym") or not slots:
         return {}
     clocks = clocks or Clocks()
     size = max(s["offset"] + _slot_size(s["t"]) for s in slots)
     image = bytearray(size)
     for s in slots:
-        value = _slot_value(s, params, dialect, clocks)
+        value = _slot_value(s, params, dialect, clocks, values)
         image[s["offset"]:s["offset"] + len(value)] = value
     return {ro["sym"]: bytes(image)}
+
+
+def _has_probes(meta: dict) -> bool:
+    return any(p["attach"].get("kind") not in ("begin", "end") for p in meta.get("programs", []))
 
 
 def _slot_size(t: dict) -> int:
     return int(t.get("size", 8))
 
 
-def _slot_value(slot: dict, params: list[str], dialect: str, clocks: Clocks) -> bytes:
+def _slot_value(slot: dict, params: list[str], dialect: str, clocks: Clocks,
+                values: LoadValues) -> bytes:
     role, t = slot["role"], slot["t"]
     if role == "param":
         return _param_bytes(slot["index"], t, params, dialect)
@@ -63,6 +86,12 @@ def _slot_value(slot: dict, params: list[str], dialect: str, clocks: Clocks) -> 
         return struct.pack("<Q", clocks.start_ns)
     if role == "realtime_offset_ns":
         return struct.pack("<q", clocks.realtime_offset_ns)
+    if role == "tai_offset_ns":
+        return struct.pack("<q", clocks.tai_offset_ns)
+    if role == "target_pid":
+        return struct.pack("<Q", values.target_pid)
+    if role == "cpid":
+        return struct.pack("<Q", values.cpid)
     raise BtcError(f"the object needs a load-time value this btc does not know: {role!r}")
 
 
@@ -81,8 +110,10 @@ def _param_int(index: int, word: str, dialect: str) -> int:
     except ValueError:
         if dialect == "bpftrace":
             raise BtcError(f'${index} used numerically but given "{word}". Try using str(${index}).')
-        # btrace: a word that is not a number is a string, which is 1 in numbers when non-empty
-        return 1 if word else 0
+        # btrace types $N by the word given when compiling (a number unless it is not one):
+        # only an object compiled with a number, or none, for $N gets here
+        raise BtcError(f'${index} is a number in this object but was given "{word}": compile it '
+                       f'with a string for ${index} (btc compile FILE ARGS...)')
 
 
 def c_long(word: str) -> int:

@@ -6,12 +6,9 @@ and the BTF with its DATASECs fixed up from the symbol table.
 """
 from __future__ import annotations
 
-import io
 import json
-from dataclasses import dataclass, field
-
-from elftools.common.exceptions import ELFError
-from elftools.elf.elffile import ELFFile
+import struct
+from typing import NamedTuple
 
 from btc.diagnostics import BtcError
 from btc.runtime import abi
@@ -21,8 +18,7 @@ DATA_PREFIXES = (".rodata", ".data", ".bss")
 _SHF_EXECINSTR = 0x4
 
 
-@dataclass(frozen=True)
-class Symbol:
+class Symbol(NamedTuple):
     name: str
     value: int
     size: int
@@ -30,15 +26,13 @@ class Symbol:
     shndx: int  # -1 for undefined/special sections
 
 
-@dataclass(frozen=True)
-class Reloc:
+class Reloc(NamedTuple):
     offset: int  # byte offset inside the target section
     sym: Symbol
     type: int
 
 
-@dataclass(frozen=True)
-class Function:
+class Function(NamedTuple):
     name: str
     section: str
     shndx: int
@@ -46,27 +40,32 @@ class Function:
     code: bytes
 
 
-@dataclass(frozen=True)
-class DataSection:
+class DataSection(NamedTuple):
     name: str
     shndx: int
     data: bytes  # zeros for .bss (NOBITS)
 
 
-@dataclass
 class ObjectFile:
-    meta: dict
-    license: bytes
-    functions: dict[str, Function]  # every STT_FUNC in an executable section, by name
-    relocs: dict[int, list[Reloc]]  # target section index -> relocations
-    section_names: dict[int, str]
-    map_symbols: dict[str, Symbol]  # .maps globals by name
-    maps_shndx: int
-    data_sections: dict[str, DataSection]
-    data_symbols: dict[str, Symbol]  # named objects in the data sections
-    btf: Btf | None = None
-    btf_bytes: bytes | None = None  # fixed up, ready for BPF_BTF_LOAD
-    btf_ext: BtfExt = field(default_factory=BtfExt)
+    """Everything the loader needs from the object (a plain class: dataclasses cost ~1 ms
+    each to create at import time, and `btc run prog.o` is a start-up path)."""
+
+    def __init__(self, meta: dict, license: bytes, functions: dict[str, Function],
+                 relocs: dict[int, list[Reloc]], section_names: dict[int, str],
+                 map_symbols: dict[str, Symbol], maps_shndx: int,
+                 data_sections: dict[str, DataSection], data_symbols: dict[str, Symbol]):
+        self.meta = meta
+        self.license = license
+        self.functions = functions  # every STT_FUNC in an executable section, by name
+        self.relocs = relocs  # target section index -> relocations
+        self.section_names = section_names
+        self.map_symbols = map_symbols  # .maps globals by name
+        self.maps_shndx = maps_shndx
+        self.data_sections = data_sections
+        self.data_symbols = data_symbols  # named objects in the data sections
+        self.btf: Btf | None = None
+        self.btf_bytes: bytes | None = None  # fixed up, ready for BPF_BTF_LOAD
+        self.btf_ext = BtfExt()
 
     def function_at(self, shndx: int, byte_off: int) -> Function | None:
         for f in self.functions.values():
@@ -79,28 +78,101 @@ def parse_object(elf_bytes: bytes, what: str = "BPF object") -> ObjectFile:
     """Parse `elf_bytes`; any malformed input becomes one plain BtcError line."""
     if not isinstance(elf_bytes, (bytes, bytearray, memoryview)) or bytes(elf_bytes[:4]) != b"\x7fELF":
         raise BtcError(f"{what} is not an ELF file")
+    data = bytes(elf_bytes)
     try:
-        elf = ELFFile(io.BytesIO(bytes(elf_bytes)))
-        if elf["e_machine"] not in ("EM_BPF", abi.EM_BPF):
-            raise BtcError(f"{what} is not a BPF object (machine {elf['e_machine']})")
+        elf = _Elf(data, what)
         return _Reader(elf).read()
     except BtcError:
         raise
-    except (ELFError, ValueError, KeyError, IndexError, TypeError, EOFError, OSError) as e:
+    except (struct.error, ValueError, KeyError, IndexError, UnicodeDecodeError) as e:
         raise BtcError(f"{what} is truncated or corrupt ({type(e).__name__}: {e})") from None
-    except Exception as e:  # pyelftools raises assorted errors (e.g. construct's) on bad input
-        raise BtcError(f"{what} is truncated or corrupt ({type(e).__name__})") from None
+
+
+def executable_sections(elf_bytes: bytes) -> list[tuple[str, bytes]]:
+    """(name, contents) of every non-empty executable section: for checks on fresh objects."""
+    elf = _Elf(bytes(elf_bytes), "BPF object")
+    return [(s.name, elf.section_data(i)) for i, s in enumerate(elf.sections)
+            if s.flags & _SHF_EXECINSTR and s.size]
+
+
+# --- a minimal ELF64 reader (stdlib only: pyelftools costs ~0.1 s to import) -----------------
+# Layouts from the System V gABI (elf.h): Elf64_Ehdr, Elf64_Shdr, Elf64_Sym, Elf64_Rel.
+_EHDR = struct.Struct("<16sHHIQQQIHHHHHH")
+_SHDR = struct.Struct("<IIQQQQIIQQ")
+_SYM = struct.Struct("<IBBHQQ")
+_REL = struct.Struct("<QQ")
+_ELFCLASS64, _ELFDATA2LSB = 2, 1
+_SHT_SYMTAB, _SHT_NOBITS, _SHT_REL = 2, 8, 9
+_SHN_LORESERVE = 0xFF00
+_STT_NAMES = {0: "STT_NOTYPE", 1: "STT_OBJECT", 2: "STT_FUNC", 3: "STT_SECTION", 4: "STT_FILE"}
+
+
+class _Section(NamedTuple):
+    name: str
+    type: int
+    flags: int
+    offset: int
+    size: int
+    link: int
+    info: int
+    entsize: int
+
+
+class _Elf:
+    """Section headers, names and contents of a little-endian ELF64 file, bounds-checked."""
+
+    def __init__(self, data: bytes, what: str):
+        self.data = data
+        if len(data) < _EHDR.size:
+            raise BtcError(f"{what} is truncated or corrupt (short ELF header)")
+        ident, _type, machine, _v, _e, _ph, shoff, _f, _eh, _phs, _phn, shentsize, shnum, \
+            shstrndx = _EHDR.unpack_from(data)
+        if ident[4] != _ELFCLASS64 or ident[5] != _ELFDATA2LSB:
+            raise BtcError(f"{what} is not a BPF object (not 64-bit little-endian ELF)")
+        if machine != abi.EM_BPF:
+            raise BtcError(f"{what} is not a BPF object (machine {machine})")
+        if shentsize != _SHDR.size or shnum == 0 or shoff + shnum * _SHDR.size > len(data):
+            raise BtcError(f"{what} is truncated or corrupt (section headers out of bounds)")
+        raw = [_SHDR.unpack_from(data, shoff + i * _SHDR.size) for i in range(shnum)]
+        if shstrndx >= shnum:
+            raise BtcError(f"{what} is truncated or corrupt (bad section-name table index)")
+        names = self._bytes(raw[shstrndx][4], raw[shstrndx][5], what)
+        self.sections = [
+            _Section(_cstr(names, r[0]), r[1], r[2], r[4], r[5], r[6], r[7], r[9]) for r in raw]
+        for s in self.sections:
+            if s.type != _SHT_NOBITS:
+                self._bytes(s.offset, s.size, what)  # bounds check every section once
+
+    def _bytes(self, off: int, size: int, what: str) -> bytes:
+        if off + size > len(self.data):
+            raise BtcError(f"{what} is truncated or corrupt (a section lies past the end)")
+        return self.data[off:off + size]
+
+    def section_data(self, i: int) -> bytes:
+        s = self.sections[i]
+        return bytes(s.size) if s.type == _SHT_NOBITS else self.data[s.offset:s.offset + s.size]
+
+    def index(self, name: str) -> int:
+        for i, s in enumerate(self.sections):
+            if s.name == name:
+                return i
+        return -1
+
+
+def _cstr(table: bytes, off: int) -> str:
+    end = table.index(b"\0", off)
+    return table[off:end].decode("utf-8")
 
 
 class _Reader:
-    def __init__(self, elf: ELFFile):
+    def __init__(self, elf: _Elf):
         self.elf = elf
-        self.sections = list(elf.iter_sections())
+        self.sections = elf.sections
         self.names = {i: s.name for i, s in enumerate(self.sections)}
         self.symbols = self._symbols()
 
     def read(self) -> ObjectFile:
-        maps_shndx = self._index(".maps")
+        maps_shndx = self.elf.index(".maps")
         obj = ObjectFile(
             meta=self._meta(), license=self._license(), functions=self._functions(),
             relocs=self._relocs(), section_names=self.names,
@@ -112,15 +184,9 @@ class _Reader:
         self._btf(obj)
         return obj
 
-    def _index(self, name: str) -> int:
-        for i, s in enumerate(self.sections):
-            if s.name == name:
-                return i
-        return -1
-
     def _section_data(self, name: str) -> bytes | None:
-        sec = self.elf.get_section_by_name(name)
-        return None if sec is None else sec.data()
+        i = self.elf.index(name)
+        return None if i < 0 else self.elf.section_data(i)
 
     def _meta(self) -> dict:
         raw = self._section_data(".btc.meta")
@@ -143,14 +209,17 @@ class _Reader:
         return raw.split(b"\0", 1)[0] or b"GPL"
 
     def _symbols(self) -> list[Symbol]:
-        symtab = self.elf.get_section_by_name(".symtab")
-        if symtab is None:
+        idx = next((i for i, s in enumerate(self.sections) if s.type == _SHT_SYMTAB), -1)
+        if idx < 0:
             raise BtcError("the BPF object has no symbol table")
+        sec = self.sections[idx]
+        data, strtab = self.elf.section_data(idx), self.elf.section_data(sec.link)
         out = []
-        for s in symtab.iter_symbols():
-            shndx = s["st_shndx"]
-            out.append(Symbol(s.name, s["st_value"], s["st_size"], s["st_info"]["type"],
-                              shndx if isinstance(shndx, int) else -1))
+        for off in range(0, len(data) - _SYM.size + 1, _SYM.size):
+            name, info, _other, shndx, value, size = _SYM.unpack_from(data, off)
+            special = shndx == 0 or shndx >= _SHN_LORESERVE
+            out.append(Symbol(_cstr(strtab, name), value, size, _STT_NAMES.get(info & 0xF, "STT_OTHER"),
+                              -1 if special else shndx))
         return out
 
     def _functions(self) -> dict[str, Function]:
@@ -159,9 +228,9 @@ class _Reader:
             if sym.kind != "STT_FUNC" or sym.shndx < 0:
                 continue
             sec = self.sections[sym.shndx]
-            if not sec["sh_flags"] & _SHF_EXECINSTR:
+            if not sec.flags & _SHF_EXECINSTR:
                 continue
-            data = sec.data()
+            data = self.elf.section_data(sym.shndx)
             size = sym.size or len(data) - sym.value
             code = data[sym.value:sym.value + size]
             if len(code) != size or size % abi.BPF_INSN_SIZE:
@@ -171,23 +240,23 @@ class _Reader:
 
     def _relocs(self) -> dict[int, list[Reloc]]:
         out: dict[int, list[Reloc]] = {}
-        for sec in self.sections:
-            if sec["sh_type"] != "SHT_REL":
+        for i, sec in enumerate(self.sections):
+            if sec.type != _SHT_REL:
                 continue
-            target = sec["sh_info"]
-            if not self.sections[target]["sh_flags"] & _SHF_EXECINSTR:
+            if not self.sections[sec.info].flags & _SHF_EXECINSTR:
                 continue  # .rel.BTF, .rel.debug_*: nothing for the loader
-            out[target] = [Reloc(r["r_offset"], self.symbols[r["r_info_sym"]], r["r_info_type"])
-                           for r in sec.iter_relocations()]
+            data = self.elf.section_data(i)
+            rels = [_REL.unpack_from(data, off) for off in range(0, len(data) - _REL.size + 1, _REL.size)]
+            out[sec.info] = [Reloc(off, self.symbols[info >> 32], info & 0xFFFFFFFF)
+                             for off, info in rels]
         return out
 
     def _data_sections(self) -> dict[str, DataSection]:
         out = {}
         for i, sec in enumerate(self.sections):
-            if not sec.name.startswith(DATA_PREFIXES) or sec["sh_size"] == 0:
+            if not sec.name.startswith(DATA_PREFIXES) or sec.size == 0:
                 continue
-            data = bytes(sec["sh_size"]) if sec["sh_type"] == "SHT_NOBITS" else sec.data()
-            out[sec.name] = DataSection(sec.name, i, data)
+            out[sec.name] = DataSection(sec.name, i, self.elf.section_data(i))
         return out
 
     def _btf(self, obj: ObjectFile) -> None:
@@ -195,7 +264,7 @@ class _Reader:
         if raw is None:
             return
         btf = Btf(raw)
-        sizes = {s.name: s["sh_size"] for s in self.sections}
+        sizes = {s.name: s.size for s in self.sections}
         syms = {(self.names.get(s.shndx, ""), s.name): (s.value, s.size)
                 for s in self.symbols if s.shndx >= 0 and s.name}
         obj.btf = btf

@@ -13,11 +13,17 @@ from btc.runtime import abi, syscalls
 _TRIVIAL_PROG = struct.pack("<BBhiBBhi", 0xB7, 0, 0, 0, 0x95, 0, 0, 0)
 
 
+NOT_ALLOWED = ("tracing needs root, or the CAP_BPF and CAP_PERFMON capabilities: "
+               "run btc as root (sudo btc ...)")
+
+
 def check_bpf_available() -> None:
-    """Return if this process may load BPF programs, else raise a BtcError saying why."""
+    """Return if this process may load tracing programs, else raise a BtcError saying why.
+    A tracepoint program is a "perfmon" type: loading one needs CAP_BPF and CAP_PERFMON (or
+    CAP_SYS_ADMIN), which is exactly what a run needs."""
     insns = ctypes.create_string_buffer(_TRIVIAL_PROG, len(_TRIVIAL_PROG))
     license_ = ctypes.create_string_buffer(b"GPL")
-    attr = abi.AttrProgLoad(prog_type=abi.ProgType.SOCKET_FILTER, insn_cnt=2,
+    attr = abi.AttrProgLoad(prog_type=abi.ProgType.TRACEPOINT, insn_cnt=2,
                             insns=syscalls.addr(insns), license=syscalls.addr(license_))
     res = syscalls.bpf_raw(abi.BpfCmd.PROG_LOAD, attr)
     if res >= 0:
@@ -25,8 +31,7 @@ def check_bpf_available() -> None:
         return
     err = -res
     if err in (errno.EPERM, errno.EACCES):
-        raise BtcError("not allowed to load BPF programs (bpf() returned "
-                       f"{errno.errorcode[err]})", hint=syscalls.PRIVILEGE_HINT)
+        raise BtcError(NOT_ALLOWED)
     if err == errno.ENOSYS:
         raise BtcError("this kernel has no bpf() system call (CONFIG_BPF_SYSCALL is off)")
     raise syscalls.SyscallError("loading a trivial BPF program", err)

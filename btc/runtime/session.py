@@ -15,7 +15,7 @@ from dataclasses import dataclass
 
 from btc.diagnostics import BtcError
 from btc.runtime import meta_read
-from btc.runtime.attach import Attachment, attach_program, run_once
+from btc.runtime.attach import Attachment, attach, attach_program, run_once
 from btc.runtime.elf_loader import LoadedObject, load_object
 from btc.runtime.events import EventSink
 from btc.runtime.privileges import check_bpf_available, raise_memlock_limit
@@ -72,16 +72,19 @@ class Session:
     def run(self) -> int:
         check_bpf_available()
         raise_memlock_limit()
+        _check_target_pid(self.opts.pid)
         _set_thread_name(_TOOL_NAME.get(self.dialect, b"btc"))
+        self._spawn_child()  # held before its exec: its pid is known before loading (cpid)
         clocks = meta_read.Clocks()
-        patch = meta_read.rodata_image(self.meta, self.params, self.dialect, clocks)
+        values = meta_read.LoadValues(target_pid=self.opts.pid or 0,
+                                      cpid=self.child.pid if self.child is not None else 0)
+        patch = meta_read.rodata_image(self.meta, self.params, self.dialect, clocks, values)
         self.loaded = load_object(self.obj, patch)
         self.sink.bind(self.loaded, clocks.realtime_offset_ns)
         self.ringbuf = RingBuffer.for_map(self.loaded.maps[self.meta["events"]["ringbuf"]])
         probes = [p for p in self.meta["programs"] if p["attach"].get("kind") not in ("begin", "end")]
         if self.dialect == "bpftrace" and not self.opts.quiet:
             self.sink.banner(len(self.meta["programs"]))
-        self._spawn_child()
         with _signals_caught(self._on_signal):
             self._run_special("begin")
             if not self.sink.exited:
@@ -124,7 +127,13 @@ class Session:
 
     def _attach_all(self, probes: list[dict]) -> None:
         for p in probes:
-            self.attachments.append(attach_program(self.loaded.progs[p["func"]]))
+            prog = self.loaded.progs[p["func"]]
+            plan = p["attach"]
+            if plan.get("kind") == "uprobe" and self.opts.pid and not plan.get("pid"):
+                # -p: the kernel installs the uprobe in that process only
+                self.attachments.append(attach({**plan, "pid": self.opts.pid}, prog.fd))
+            else:
+                self.attachments.append(attach_program(prog))
 
     def _detach_all(self) -> None:
         for a in self.attachments:
@@ -167,9 +176,16 @@ class Session:
         while not (self.stop_requested or self.sink.exited):
             self.ringbuf.poll(POLL_MS, self.sink.handle)
             self.sink.check_lost()
+            self._note_traced()
             if self.child is not None and self.child.poll() is not None:
                 break
         self._drain()
+
+    def _note_traced(self) -> None:
+        """Keep the traced process's mappings fresh, for its user stacks after it exits."""
+        for pid in (self.child.pid if self.child else None, self.opts.pid):
+            if pid:
+                self.sink.note_process(pid)
 
     def _drain(self) -> None:
         if self.ringbuf is not None:
@@ -195,6 +211,13 @@ class _signals_caught:
     def __exit__(self, *exc):
         for s, h in self.saved.items():
             signal.signal(s, h)
+
+
+def _check_target_pid(pid: int | None) -> None:
+    if pid is None:
+        return
+    if pid <= 0 or not os.path.exists(f"/proc/{pid}"):
+        raise BtcError(f"-p {pid}: no such process")
 
 
 def _set_thread_name(name: bytes) -> None:

@@ -11,6 +11,7 @@ from typing import TextIO
 from btc.diagnostics import BtcError, BtcErrors, all_errors
 from btc.ir import nodes as ir
 from btc.ir.passes import const_fold, dce, filter_simplify
+from btc.parser.gc_pause import gc_paused
 
 PIPELINE = (
     # Folding first: the later passes only recognise constants it has produced.
@@ -35,7 +36,8 @@ def run_pipeline(prog: ir.Program, dump_after: str | None = None, out: TextIO | 
         raise BtcError(f"unknown pass '{dump_after}'", hint="passes: " + ", ".join(PASS_NAMES))
     for p in PIPELINE:
         start = time.perf_counter()
-        prog = _run_one(p, prog, verify)
+        with gc_paused():  # many small acyclic objects: see btc/parser/gc_pause.py
+            prog = _run_one(p, prog, verify)
         if timings is not None:
             timings.append((p.NAME, time.perf_counter() - start))
         if dump_after in (p.NAME, "all"):

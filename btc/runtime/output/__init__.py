@@ -29,6 +29,9 @@ Public API (imported lazily, so `check_printf` costs no numpy import):
 * Stacks: ``format_stack(frames: list[Frame], kind, dialect) -> str`` (frames symbolized by
   the runtime); pass ``stack_text=lambda stack_id, kind: ...`` to format_map/render_map to
   print stack keys/values. Text messages: ``lost_events_text(n)``, ``attach_banner(n)``.
+* Symbolic values (TypeDesc kinds stack, ksym, usym): ``SymbolText(stack=, ksym=, usym=)``
+  callbacks, passed as ``sym=`` to format_printf / format_value / json_value / json_map and
+  as ``stack_text=`` to format_map / render_map (a bare stack callback still works there).
 """
 from __future__ import annotations
 
@@ -41,7 +44,7 @@ _EXPORTS = {
     "json_value": "json_out", "json_lost_events": "json_out",
     "json_attached_probes": "json_out", "json_escape": "json_out",
     "format_stack": "stacks", "Frame": "stacks", "lost_events_text": "stacks",
-    "attach_banner": "stacks",
+    "attach_banner": "stacks", "SymbolText": "symbolic",
 }
 
 __all__ = sorted(_EXPORTS)

@@ -2,7 +2,8 @@
 
 Everything here is dialect-neutral except the min/max rule (btrace slots are always set).
 Python value conventions used by the whole output package:
-  int TypeDesc -> int, str -> bytes (cut at the first NUL), tuple -> tuple, stack -> int (id).
+  int TypeDesc -> int, str -> bytes (cut at the first NUL), tuple -> tuple, stack -> int (id),
+  ksym -> int (address), usym -> int (pid << 64 | address); see symbolic.py.
 """
 from __future__ import annotations
 
@@ -21,8 +22,10 @@ def np_dtype(td: TypeDesc) -> np.dtype:
         return np.dtype(f"<{'i' if td['signed'] else 'u'}{td['size']}")
     if kind == "str":
         return np.dtype(f"S{td['size']}")
-    if kind == "stack":
+    if kind in ("stack", "ksym"):
         return np.dtype("<u8")
+    if kind == "usym":
+        return np.dtype([("addr", "<u8"), ("pid", "<u8")])
     if kind == "tuple":
         fields = td["fields"]
         return np.dtype({"names": [f"f{i}" for i in range(len(fields))],
@@ -35,8 +38,10 @@ def np_dtype(td: TypeDesc) -> np.dtype:
 def td_size(td: TypeDesc | None) -> int:
     if td is None:
         return 0
-    if td["k"] == "stack":
+    if td["k"] in ("stack", "ksym"):
         return 8
+    if td["k"] == "usym":
+        return 16
     return int(td.get("size", 0))
 
 
@@ -52,8 +57,11 @@ def value_from_bytes(td: TypeDesc, buf: bytes, off: int = 0):
         return int.from_bytes(buf[off:off + size], "little", signed=td["signed"])
     if kind == "str":
         return cut_nul(bytes(buf[off:off + td["size"]]))
-    if kind == "stack":
+    if kind in ("stack", "ksym"):
         return struct.unpack_from("<Q", buf, off)[0]
+    if kind == "usym":
+        addr, pid = struct.unpack_from("<QQ", buf, off)
+        return (pid & 0xFFFFFFFF) << 64 | addr
     if kind == "tuple":
         return tuple(value_from_bytes(f["t"], buf, off + f["off"]) for f in td["fields"])
     return None
@@ -63,12 +71,14 @@ def column(td: TypeDesc, raw: np.ndarray):
     """Decode n rows of raw bytes (n, >= size) uint8: a numpy array for ints, else a list."""
     kind = td["k"]
     n = raw.shape[0]
-    if kind in ("int", "stack"):
+    if kind in ("int", "stack", "ksym"):
         size = td_size(td)
         return np.ascontiguousarray(raw[:, :size]).view(np_dtype(td)).reshape(n)
     if kind == "str":
         arr = np.ascontiguousarray(raw[:, :td["size"]]).view(np_dtype(td)).reshape(n)
         return [cut_nul(x) for x in arr.tolist()]
+    if kind == "usym":
+        return [value_from_bytes(td, bytes(row)) for row in raw[:, :16]]
     if kind == "tuple":
         cols = [column(f["t"], raw[:, f["off"]:]) for f in td["fields"]]
         cols = [c.tolist() if isinstance(c, np.ndarray) else c for c in cols]

@@ -4,16 +4,21 @@ from __future__ import annotations
 import numpy as np
 
 from .decode import TypeDesc, column
+from .symbolic import SymbolText, has_symbolic, resolve
 from .values import bytes_text, value_text
 
 _P10 = np.array([10 ** i for i in range(20)], dtype=np.uint64)
 
 
-def key_texts(td: TypeDesc | None, keys: np.ndarray) -> list[str]:
-    """Text of every key: ints decimal, strings raw, tuple fields joined by ', '."""
+def key_texts(td: TypeDesc | None, keys: np.ndarray, sym: SymbolText | None = None) -> list[str]:
+    """Text of every key: ints decimal, strings raw, tuple fields joined by ', ';
+    stacks/ksym/usym through `sym`."""
     if td is None:
         return [""] * keys.shape[0]
     col = column(td, keys)
+    if has_symbolic(td):
+        col = col.tolist() if isinstance(col, np.ndarray) else col
+        return [value_text(td, resolve(td, v, sym), top_level_key=True) for v in col]
     if isinstance(col, np.ndarray):
         return list(map(str, col.tolist()))
     if td["k"] == "str":

@@ -4,6 +4,7 @@ from __future__ import annotations
 from .decode import value_from_bytes
 from .printf_bpftrace import bpftrace_printf
 from .printf_btrace import btrace_printf
+from .symbolic import SymbolText, resolve
 from .values import value_text
 
 
@@ -21,11 +22,15 @@ def _btrace_string(td: dict, value) -> bytes:
 
 
 def format_printf(desc: dict, payload: bytes, dialect: str = "btrace",
-                  truncated: frozenset[int] = frozenset()) -> tuple[str, list[str]]:
+                  truncated: frozenset[int] = frozenset(),
+                  sym: SymbolText | None = None) -> tuple[str, list[str]]:
     """One printf event: `desc` is its PrintfDesc, `payload` the bytes after the 8-byte
-    event header. Returns (stdout text, warnings for stderr)."""
+    event header. Returns (stdout text, warnings for stderr). `sym` turns stack/ksym/usym
+    arguments into text."""
     args_td = desc.get("args")
     values = decode_args(args_td, payload)
+    if values:
+        values = [resolve(f["t"], v, sym) for f, v in zip(args_td["fields"], values)]
     if dialect == "btrace":
         fields = args_td["fields"] if values else []
         strings = [_btrace_string(f["t"], v) for f, v in zip(fields, values)]

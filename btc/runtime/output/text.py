@@ -9,12 +9,14 @@ from . import hist as H
 from .decode import MapData, decode_map, trunc_div
 from .keys import key_items, key_texts
 from .sort import map_order
+from .symbolic import as_symbol_text, has_symbolic, resolve, symbol_text
 from .values import value_text
 
 _HISTS = ("hist", "lhist")
 
 
 StackText = Callable[[int, str], str]  # (stack id, "kernel"|"user") -> formatted stack
+# `stack_text=` arguments below accept a StackText or a SymbolText (stacks, ksym, usym)
 
 
 def _values(desc: dict, md: MapData, div: int, stack_text: StackText | None = None) -> list:
@@ -26,8 +28,9 @@ def _values(desc: dict, md: MapData, div: int, stack_text: StackText | None = No
         return v.tolist()
     vtd = desc.get("value")
     objects = [] if md.objects is None else list(md.objects)
-    if vtd is not None and vtd["k"] == "stack" and stack_text is not None:
-        return [stack_text(int(o), vtd.get("kind", "kernel")) for o in objects]
+    if has_symbolic(vtd):
+        sym = as_symbol_text(stack_text)
+        return [value_text(vtd, resolve(vtd, o, sym)) for o in objects]
     return [value_text(vtd, o) for o in objects]
 
 
@@ -41,13 +44,14 @@ def _sorted(desc: dict, md: MapData, dialect: str, top: int,
     """Entries in print order, with what goes between each entry's brackets."""
     key_td = desc.get("key")
     fast = key_td is None or key_td["k"] in ("int", "stack")
-    texts = None if fast else key_texts(key_td, md.keys)
+    texts = None if fast else key_texts(key_td, md.keys, as_symbol_text(stack_text))
     order = map_order(desc, md, dialect, texts, top)
     md = md.take(order)
     if texts is None:
         items = key_items(key_td, md.keys)
         if key_td is not None and key_td["k"] == "stack" and stack_text is not None:
-            items = [stack_text(i, key_td.get("kind", "kernel")) for i in items]
+            sym = as_symbol_text(stack_text)
+            items = [symbol_text(key_td, i, sym) for i in items]
         return md, items
     return md, [texts[i] for i in order.tolist()]
 
@@ -87,7 +91,7 @@ def _btrace(desc: dict, md: MapData, items: list, values: list, agg: str) -> str
                        for h, (b, c) in zip(_headers(desc, items), md.hist))
     if agg == "stats" and md.count is not None:
         values = _stats_texts(md, values)
-    if desc.get("key") is None:  # btrace prints a global's value alone
+    if desc.get("key") is None and agg == "none":  # print(@x) of a plain global: the value
         return "".join(f"{v}\n" for v in values)
     return "".join(_lines(desc, items, values, "\n"))
 

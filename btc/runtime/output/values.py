@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 from .decode import TypeDesc, value_from_bytes
+from .symbolic import SymbolText, resolve
 
 
 def bytes_text(raw: bytes) -> str:
@@ -24,8 +25,10 @@ def value_text(td: TypeDesc | None, value, top_level_key: bool = False) -> str:
     return str(value)
 
 
-def format_value(td: TypeDesc, payload: bytes, dialect: str = "btrace") -> str:
-    """print(expr) of a non-map value: its text and a newline (same in both dialects)."""
+def format_value(td: TypeDesc, payload: bytes, dialect: str = "btrace",
+                 sym: SymbolText | None = None) -> str:
+    """print(expr) of a non-map value: its text and a newline (same in both dialects).
+    `sym` turns stack/ksym/usym values into text."""
     if td is None or td["k"] == "none":
         return "\n"
-    return value_text(td, value_from_bytes(td, payload)) + "\n"
+    return value_text(td, resolve(td, value_from_bytes(td, payload), sym)) + "\n"

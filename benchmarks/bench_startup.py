@@ -1,0 +1,113 @@
+"""Start-up time of `btc run -e 'BEGIN { exit() }'`: cold (compiling), from the compile cache,
+and from a compiled object, against `bpftrace -e 'BEGIN { exit() }'`, in one interleaved run.
+
+Each round runs every variant once, in turn, so machine load hits them alike; the table gives
+the best and the median wall time and CPU time (user + system) per variant. Needs root.
+
+    python benchmarks/bench_startup.py [--rounds N] [--markdown]
+"""
+from __future__ import annotations
+
+import argparse
+import os
+import resource
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+
+PROGRAM = "BEGIN { exit() }"
+
+
+def btc_command() -> list[str]:
+    """The installed `btc` script next to this interpreter (what users run), else -m."""
+    script = os.path.join(os.path.dirname(sys.executable), "btc")
+    if os.path.exists(script):
+        return [script]
+    return [sys.executable, "-m", "btc.cli"]
+
+
+def variants(work: str) -> dict[str, tuple[list[str], dict]]:
+    btc = btc_command()
+    base = dict(os.environ)
+    base.pop("BTC_NO_CACHE", None)
+    # Measure btc as installed (pip compiles bytecode): with PYTHONDONTWRITEBYTECODE and no
+    # .pyc files, every start would compile btc's sources first. The prefix keeps the tree clean.
+    base.pop("PYTHONDONTWRITEBYTECODE", None)
+    base["PYTHONPYCACHEPREFIX"] = os.path.join(work, "pycache")
+    cold = dict(base, BTC_NO_CACHE="1")
+    cached = dict(base, BTC_CACHE_DIR=os.path.join(work, "cache"))
+    obj = os.path.join(work, "exit.o")
+    subprocess.run(btc + ["compile", "-e", PROGRAM, "-o", obj], check=True, env=cold)
+    subprocess.run(btc + ["run", "-e", PROGRAM], check=True, env=cached,
+                   stdout=subprocess.DEVNULL)  # fills the cache
+    out = {
+        "btc cold (compile)": (btc + ["run", "-e", PROGRAM], cold),
+        "btc cached": (btc + ["run", "-e", PROGRAM], cached),
+        "btc object": (btc + ["run", obj], base),
+    }
+    bpftrace = shutil.which("bpftrace")
+    if bpftrace:
+        out["bpftrace"] = ([bpftrace, "-e", PROGRAM], base)
+    out["python -c pass (floor)"] = ([sys.executable, "-c", "pass"], base)
+    return out
+
+
+def measure(cmds: dict[str, tuple[list[str], dict]], rounds: int) -> dict[str, list[tuple[float, float]]]:
+    """(wall s, CPU s = user + system of the child) per run. CPU time is the steadier figure
+    on a loaded machine: waiting for a CPU adds to the wall time only."""
+    times: dict[str, list[tuple[float, float]]] = {k: [] for k in cmds}
+    for argv, env in cmds.values():  # warm-up: bytecode and page caches
+        subprocess.run(argv, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    for _ in range(rounds):
+        for name, (argv, env) in cmds.items():
+            r0 = resource.getrusage(resource.RUSAGE_CHILDREN)
+            t0 = time.perf_counter()
+            res = subprocess.run(argv, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+            wall = time.perf_counter() - t0
+            r1 = resource.getrusage(resource.RUSAGE_CHILDREN)
+            cpu = (r1.ru_utime - r0.ru_utime) + (r1.ru_stime - r0.ru_stime)
+            times[name].append((wall, cpu))
+            if res.returncode != 0:
+                sys.exit(f"{name} failed: {res.stderr.decode(errors='replace')}")
+    return times
+
+
+def report(times: dict[str, list[tuple[float, float]]], markdown: bool) -> str:
+    def stats(name: str, i: int) -> tuple[float, float]:
+        vals = [t[i] * 1e3 for t in times[name]]
+        return min(vals), statistics.median(vals)
+
+    ref = "bpftrace" if "bpftrace" in times else None
+    lines = []
+    if markdown:
+        lines += ["| variant | wall best ms | wall median ms | CPU best ms | CPU median ms "
+                  "| wall best / bpftrace | CPU median / bpftrace |", "|---|---|---|---|---|---|---|"]
+    for name in times:
+        (wb, wm), (cb, cm) = stats(name, 0), stats(name, 1)
+        rw = f"{wb / stats(ref, 0)[0]:.2f}" if ref else "–"
+        rc = f"{cm / stats(ref, 1)[1]:.2f}" if ref else "–"
+        if markdown:
+            lines.append(f"| {name} | {wb:.0f} | {wm:.0f} | {cb:.0f} | {cm:.0f} | {rw} | {rc} |")
+        else:
+            lines.append(f"{name:24} wall best {wb:5.0f} median {wm:5.0f}  CPU best {cb:5.0f} "
+                         f"median {cm:5.0f} ms  x{rw} (wall)  x{rc} (CPU)")
+    return "\n".join(lines)
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--rounds", type=int, default=15)
+    ap.add_argument("--markdown", action="store_true", help="print a Markdown table")
+    args = ap.parse_args()
+    with tempfile.TemporaryDirectory(prefix="btc-bench-") as work:
+        cmds = variants(work)
+        times = measure(cmds, args.rounds)
+    print(f"{args.rounds} interleaved rounds; btc = {' '.join(btc_command())}")
+    print(report(times, args.markdown))
+
+
+if __name__ == "__main__":
+    main()

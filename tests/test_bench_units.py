@@ -1,0 +1,63 @@
+"""btc bench pieces that need no kernel: statistics, variant splicing, the native loop."""
+import os
+
+import pytest
+
+from btc import driver
+from btc.runtime.bench import native
+from btc.runtime.bench.drivers import builtin_driver, syscall_name_for
+from btc.runtime.bench.stats import quantile, summarize
+from btc.runtime.bench.variants import _filter_spans, _splice, build
+from btc.runtime.meta_read import read_meta
+
+
+def test_summary_median_quartiles_extremes():
+    s = summarize([5, 1, 3, 2, 4])
+    assert (s.median, s.q1, s.q3, s.lo, s.hi, s.n) == (3, 2, 4, 1, 5, 5)
+    assert quantile([0.0, 10.0], 0.25) == 2.5
+
+
+def test_splice_wraps_each_filter_and_keeps_the_rest():
+    src = "BEGIN { }\nsyscall:getpid:entry\n/pid == 5 && comm == \"x\"/\n{ @c = count() }\n" \
+          "syscall:getppid:entry / tid>1 /{}\n"
+    spans = _filter_spans(src, driver.parse(src, "t", "btrace"))
+    assert [t for _a, _b, t in spans.values()] == ['pid == 5 && comm == "x"', "tid>1"]
+    out = _splice(src, spans, "&&", 3, "btrace")
+    assert '/(pid == 5 && comm == "x") && $3/' in out
+    assert "/ (tid>1) && $3 /{}" in out
+    assert out.startswith("BEGIN { }\nsyscall:getpid:entry\n")
+
+
+def test_build_makes_empty_filter_and_program_variants():
+    src = 'syscall:getpid:entry /pid == 123/ { @c = count() } BEGIN { }'
+    (pb,) = build(src, "btc", "btrace", ["7"], driver.parse, driver.compile_source)
+    assert pb.filter_text == "pid == 123"
+    assert set(pb.variants) == {"empty", "filter", "program"}
+    assert pb.variants["filter"].params == ["7", "0"]
+    assert pb.variants["program"].params == ["7", "1"]
+    funcs = {p["func"] for p in read_meta(pb.variants["empty"].obj)["programs"]}
+    assert pb.variants["empty"].func in funcs
+
+
+def test_build_without_filter_has_no_filter_row():
+    (pb,) = build("tracepoint:syscalls:sys_enter_getpid { @c = count() }", "stdin", "bpftrace",
+                  [], driver.parse, driver.compile_source)
+    assert set(pb.variants) == {"empty", "program"} and pb.filter_text is None
+
+
+def test_driver_choice():
+    assert syscall_name_for({"kind": "tracepoint", "category": "syscalls",
+                             "name": "sys_exit_read"}) == "read"
+    assert syscall_name_for({"kind": "raw_tracepoint", "name": "sys_enter"}) == "getpid"
+    assert syscall_name_for({"kind": "perf_event"}) is None
+    # no built-in driver for calls that could harm the process, whatever their arguments
+    assert builtin_driver({"kind": "tracepoint", "category": "syscalls",
+                           "name": "sys_enter_exit_group"}, lambda n: 231) is None
+
+
+@pytest.mark.skipif(os.uname().machine != "x86_64", reason="the native loop is x86-64 only")
+def test_native_loop_runs_the_syscall():
+    loop = native.build(39)  # getpid on x86-64
+    assert loop is not None
+    assert loop(1000) == 0  # the count register reached zero: every iteration ran
+    loop.close()
