@@ -2,7 +2,10 @@
 and from a compiled object, against `bpftrace -e 'BEGIN { exit() }'`, in one interleaved run.
 
 Each round runs every variant once, in turn, so machine load hits them alike; the table gives
-the best and the median wall time and CPU time (user + system) per variant. Needs root.
+the best and the median wall time and CPU time (user + system) per variant. Each btc variant
+runs twice: as the installed `btc` script, and as `python -S -m btc.cli` with the source tree
+and site-packages on PYTHONPATH (no `.pth` files: what a regular, non-editable install costs).
+Bytecode is written to a temporary PYTHONPYCACHEPREFIX, as `pip install` would. Needs root.
 
     python benchmarks/bench_startup.py [--rounds N] [--markdown]
 """
@@ -12,6 +15,7 @@ import argparse
 import os
 import resource
 import shutil
+import site
 import statistics
 import subprocess
 import sys
@@ -19,6 +23,7 @@ import tempfile
 import time
 
 PROGRAM = "BEGIN { exit() }"
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
 
 def btc_command() -> list[str]:
@@ -52,6 +57,16 @@ def variants(work: str) -> dict[str, tuple[list[str], dict]]:
     if bpftrace:
         out["bpftrace"] = ([bpftrace, "-e", PROGRAM], base)
     out["python -c pass (floor)"] = ([sys.executable, "-c", "pass"], base)
+    # `python -m` instead of the console script (runpy's imports instead of the script's)
+    out["btc object, python -m btc.cli"] = ([sys.executable, "-m", "btc.cli", "run", obj], base)
+    # The btc variants without `site`'s .pth files (the editable-install finder of
+    # `pip install -e`, ~35 ms, and this sandbox's own): a regular install, minus the sandbox.
+    plain = [sys.executable, "-S", "-m", "btc.cli"]
+    path = os.pathsep.join([ROOT, *site.getsitepackages()])
+    for name, (argv, env) in list(out.items()):
+        if name.startswith("btc") and "python -m" not in name:
+            out[name + ", python -S"] = (plain + argv[len(btc):], dict(env, PYTHONPATH=path))
+    out["python -S -c pass (floor)"] = ([sys.executable, "-S", "-c", "pass"], base)
     return out
 
 

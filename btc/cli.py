@@ -60,7 +60,7 @@ def _report_warnings(obj: bytes, ctx: _ErrorContext) -> None:
     from btc.diagnostics import Span
     from btc.runtime.meta_read import read_meta
 
-    warnings = read_meta(obj).get("warnings") or []
+    warnings = read_meta(obj, check_kernel=False, whole=False).get("warnings") or []
     if not warnings:
         return
     sys.stdout.flush()
@@ -94,10 +94,49 @@ def _add_program_args(p: argparse.ArgumentParser) -> None:
 def _parse_args(argv: list[str]) -> argparse.Namespace:
     from btc import __version__
 
-    parser = argparse.ArgumentParser(prog="btc", description="compile and run bt tracing programs")
+    parser = argparse.ArgumentParser(prog="btc", description="compile and run bt tracing programs",
+                                     formatter_class=_Formatter)
     parser.add_argument("--version", action="version", version=f"btc {__version__}")
-    sub = parser.add_subparsers(dest="command", required=True)
+    sub = parser.add_subparsers(dest="command", required=True, parser_class=_Parser)
+    # Only the command's own parser is built (argparse costs ~0.3 ms an option, a start-up
+    # cost); `btc --help` and a mistyped command still see them all.
+    for name in argv[:1] if argv and argv[0] in COMMANDS else COMMANDS:
+        _SUBCOMMANDS[name](sub)
+    if argv and argv[0] in sub.choices:
+        argv = argv[:1] + _options_first(argv[1:], sub.choices[argv[0]])
+    return parser.parse_args(argv)
 
+
+class _Formatter(argparse.HelpFormatter):
+    """argparse's formatter, sized as shutil.get_terminal_size would (argparse builds one
+    per option, and importing shutil for it costs ~3 ms of start-up)."""
+
+    def __init__(self, prog: str, indent_increment: int = 2, max_help_position: int = 24,
+                 width: int | None = None):
+        super().__init__(prog, indent_increment, max_help_position,
+                         _terminal_columns() - 2 if width is None else width)
+
+
+def _terminal_columns() -> int:
+    try:
+        columns = int(os.environ["COLUMNS"])
+    except (KeyError, ValueError):
+        columns = 0
+    if columns <= 0:
+        try:
+            columns = os.get_terminal_size(sys.__stdout__.fileno()).columns
+        except (AttributeError, ValueError, OSError):
+            columns = 0
+    return columns or 80
+
+
+class _Parser(argparse.ArgumentParser):
+    def __init__(self, *args, **kwargs):
+        kwargs.setdefault("formatter_class", _Formatter)
+        super().__init__(*args, **kwargs)
+
+
+def _add_run(sub) -> None:
     run = sub.add_parser("run", help="compile and run a program (default command)")
     _add_program_args(run)
     run.add_argument("-p", dest="pid", type=int, help="trace only this process")
@@ -109,6 +148,8 @@ def _parse_args(argv: list[str]) -> argparse.Namespace:
     run.add_argument("--unsafe", action="store_true", help="allow system() and signal()")
     run.set_defaults(handler=_cmd_run)
 
+
+def _add_compile(sub) -> None:
     comp = sub.add_parser("compile", help="compile to a BPF object, or show a stage")
     _add_program_args(comp)
     comp.add_argument("--emit", choices=("ast", "ir", "llvm", "asm", "obj"), default="obj")
@@ -117,19 +158,20 @@ def _parse_args(argv: list[str]) -> argparse.Namespace:
                       help="output file, - for stdout (default: FILE.o or a.o for obj, stdout for text)")
     comp.set_defaults(handler=_cmd_compile)
 
+
+def _add_list(sub) -> None:
     lst = sub.add_parser("list", help="list probes")
     lst.add_argument("pattern", nargs="?")
     lst.add_argument("-v", dest="verbose", action="store_true", help="show probe arguments")
     lst.add_argument("--dialect", choices=DIALECTS, default="btrace")
     lst.set_defaults(handler=_cmd_list)
 
+
+def _add_bench(sub) -> None:
     bench = sub.add_parser("bench", help="measure what each probe costs per event")
     _add_program_args(bench)
     _add_bench_args(bench)
     bench.set_defaults(handler=_cmd_bench)
-    if argv and argv[0] in sub.choices:
-        argv = argv[:1] + _options_first(argv[1:], sub.choices[argv[0]])
-    return parser.parse_args(argv)
 
 
 def _options_first(tokens: list[str], parser: argparse.ArgumentParser) -> list[str]:
@@ -193,18 +235,17 @@ def _is_object(path: str | None) -> bool:
 
 def _cmd_run(args: argparse.Namespace, ctx: _ErrorContext) -> int:
     # The object path imports the runtime only: no lark, llvmlite or compiler stage.
-    from btc.runtime.session import RunOptions, run_object
-
     from btc.runtime.privileges import check_bpf_available
+    from btc.runtime.session import RunOptions, run_object
 
     opts = RunOptions(pid=args.pid, cmd=args.cmd, quiet=args.quiet, verbose=args.verbose,
                       output=args.output, fmt=args.format, unsafe=args.unsafe)
-    check_bpf_available()  # before compiling: say at once what is missing
     if args.program is None and _is_object(args.file):
-        obj = _read_object(args.file)
+        obj = _read_object(args.file)  # the run checks bpf() itself before loading
         ctx.dialect = _object_dialect(obj, ctx.dialect)
         params = list(args.args or [])
         return run_object(obj, params[1:] if params[:1] == ["--"] else params, opts)
+    check_bpf_available()  # before compiling: say at once what is missing
     source, filename, params = _read_program(args, ctx)
     from btc.driver import compile_cached
 
@@ -307,6 +348,9 @@ def _cmd_bench(args: argparse.Namespace, ctx: _ErrorContext) -> int:
                                    args.driver_cmd, args.pin, args.ctypes_driver)
     return bench.run_bench(probes, args.dialect, settings, syscall_number, args.format,
                            sys.stdout)
+
+
+_SUBCOMMANDS = {"run": _add_run, "compile": _add_compile, "list": _add_list, "bench": _add_bench}
 
 
 if __name__ == "__main__":

@@ -22,6 +22,11 @@ EV_ZERO = 5
 EV_EXIT = 6
 EV_TIME = 7
 EV_DELETE = 8
+EV_SYSTEM = 9  # payload as EV_PRINTF; user space runs the text with /bin/sh (--unsafe)
+EV_CAT = 10  # payload as EV_PRINTF; user space prints the named file's contents
+EV_JOIN = 11  # id: index into events.join (separators); payload JOIN_ARGS x char[JOIN_LEN]
+JOIN_ARGS = 16  # join(argv): strings read (bpftrace reads more; the ring buffer record stays 1 KiB)
+JOIN_LEN = 64  # bytes per string, NUL included
 EVENT_HEADER_SIZE = 8
 
 # Names of the compiler's own maps (MapDesc.name and ELF symbol).
@@ -43,6 +48,7 @@ SLOT_START_NS = "start_ns"  # boot-clock ns when tracing started (for `elapsed`)
 SLOT_REALTIME_OFFSET = "realtime_offset_ns"  # CLOCK_REALTIME - CLOCK_BOOTTIME, ns (s64)
 SLOT_TAI_OFFSET = "tai_offset_ns"  # CLOCK_TAI - CLOCK_BOOTTIME, ns (s64), for nsecs(sw_tai)
 SLOT_CPID = "cpid"  # u64: pid of the child command (bpftrace -c), 0 without one
+SLOT_KADDR = "kaddr"  # u64: the address of kernel symbol `name` (kaddr(), read at load time)
 SLOT_TARGET_PID = "target_pid"  # u64: `-p PID` (a tgid): probes ignore other processes; 0 = all
 
 
@@ -81,6 +87,7 @@ class RodataSlot:
     offset: int
     t: dict  # TypeDesc
     index: int | None = None  # param number for SLOT_PARAM
+    name: str | None = None  # the kernel symbol for SLOT_KADDR
     sym: str = RODATA_SYM
 
 

@@ -351,14 +351,16 @@ def test_fentry(text, kind):
 def test_software(text, config, count, display):
     s = one(text, "bpftrace")
     assert s.display == display
-    assert s.attach_plan() == {"kind": "perf_event", "type": 1, "config": config, "freq": False,
-                               "value": count, "cpus": "all"}
+    plan = s.attach_plan()
+    assert plan.pop("event").startswith("software:")
+    assert plan == {"kind": "perf_event", "type": 1, "config": config, "freq": False,
+                    "value": count, "cpus": "all"}
 
 
 def test_hardware():
     s = one("h:cycles:100000", "bpftrace")
     assert s.attach_plan() == {"kind": "perf_event", "type": 0, "config": 0, "freq": False,
-                               "value": 100000, "cpus": "all"}
+                               "value": 100000, "cpus": "all", "event": "hardware:cpu-cycles"}
     assert one("hardware:branches", "bpftrace").attach_plan()["config"] == 4
     has_pmu = any(os.path.exists(f"/sys/bus/event_source/devices/{n}") for n in ("cpu", "cpu_core"))
     assert (s.kernel_support() is None) == has_pmu or os.uname().machine != "x86_64"

@@ -63,6 +63,7 @@ def test_without_privileges_one_plain_line_and_status_1():
     # import first: the interpreter's files may not be readable by `nobody`
     code = ("import os, sys\n"
             "import btc.cli, btc.runtime.privileges, btc.runtime.session\n"
+            "btc.cli._parse_args(['run', '-e', 'x'])  # argparse's lazy imports (gettext)\n"
             "os.setgroups([]); os.setgid(65534); os.setuid(65534)\n"
             "sys.exit(btc.cli.main(['-e', 'BEGIN { printf(\"hi\\\\n\") }']))\n")
     out = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True,

@@ -198,7 +198,9 @@ def test_kprobe_missing_is_plain_error(counter, loaded):
     fd = loaded(abi.ProgType.KPROBE, count_into_array(counter.fd))
     with pytest.raises(BtcError) as e:
         attach.attach({"kind": "kprobe", "function": "do_sys_open", "offset": 0}, fd)
-    assert "no kprobes" in e.value.message and "tracepoint" in e.value.hint
+    # one plain line: what the kernel lacks and the probe types that work instead
+    assert "no kprobes" in e.value.message and "tracepoint" in e.value.message
+    assert e.value.hint is None
 
 
 def test_unknown_tracepoint(counter, loaded):

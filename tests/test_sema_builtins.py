@@ -104,8 +104,14 @@ def test_unknown_probe_is_reported_with_the_other_errors():
 
 
 def test_unsupported_builtin_is_clear():
-    assert messages("kprobe:vfs_read { @[func] = count() }", "bpftrace") == [
-        "builtin 'func' is not supported by btc"]
+    assert messages("kprobe:vfs_read { @[username] = count() }", "bpftrace") == [
+        "builtin 'username' is not supported by btc"]
+
+
+def test_func_is_the_probed_function_or_an_error():
+    assert messages("BEGIN { @[func] = count() }", "bpftrace") == [
+        "func is only available in uprobe, uretprobe, kprobe, kretprobe, fentry and fexit "
+        "probes, not in begin"]
 
 
 def test_str_of_positional_btrace_caps_length():

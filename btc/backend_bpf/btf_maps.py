@@ -168,9 +168,10 @@ class Rodata:
     types: list[T.Type] = field(default_factory=list)
     size: int = 0
 
-    def add(self, role: str, t: T.Type, index: int | None = None) -> M.RodataSlot:
+    def add(self, role: str, t: T.Type, index: int | None = None,
+            name: str | None = None) -> M.RodataSlot:
         off = T.round_up(self.size, 8)
-        slot = M.RodataSlot(role=role, offset=off, t=T.to_typedesc(t), index=index)
+        slot = M.RodataSlot(role=role, offset=off, t=T.to_typedesc(t), index=index, name=name)
         self.slots.append(slot)
         self.types.append(t)
         self.size = off + t.size()

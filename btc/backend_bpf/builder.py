@@ -25,11 +25,14 @@ class BpfBuilder:
 
     # ------------------------------------------------------------ helpers
 
-    def call_helper(self, func: BpfFunc, args: list[ir.Value], ret: ir.Type = I64) -> ir.Value:
+    def call_helper(self, func: BpfFunc, args: list[ir.Value], ret: ir.Type = I64,
+                    pure: bool = False) -> ir.Value:
+        """`pure`: the helper's result is fixed for one run of the program and it touches no
+        memory, so LLVM may merge repeated calls (pid and tid share one call)."""
         fnty = ir.FunctionType(ret, [a.type for a in args])
         callee = ir.Constant(I64, int(func)).inttoptr(PTR)
         callee.function_type = fnty  # llvmlite reads the signature from the callee
-        return self.b.call(callee, args)
+        return self.b.call(callee, args, attrs=("nounwind", "readnone") if pure else ())
 
     def map_lookup(self, m: ir.GlobalVariable, key: ir.Value) -> ir.Value:
         return self.call_helper(BpfFunc.map_lookup_elem, [m, key], PTR)
@@ -58,10 +61,10 @@ class BpfBuilder:
         return self.call_helper(f, [])
 
     def pid_tgid(self) -> ir.Value:
-        return self.call_helper(BpfFunc.get_current_pid_tgid, [])
+        return self.call_helper(BpfFunc.get_current_pid_tgid, [], pure=True)
 
     def uid_gid(self) -> ir.Value:
-        return self.call_helper(BpfFunc.get_current_uid_gid, [])
+        return self.call_helper(BpfFunc.get_current_uid_gid, [], pure=True)
 
     def comm(self, dst: ir.Value, size: int) -> ir.Value:
         return self.call_helper(BpfFunc.get_current_comm, [dst, I32(size)])

@@ -128,6 +128,8 @@ class DebugInfo:
             return self.struct(None, members, t.size() * 8)
         if isinstance(t, T.StackType):
             return self.int_type(64, False)
+        if isinstance(t, (T.InetType, T.BufType)):  # u64 header, then bytes (btc.ir.types)
+            return self.array(self.basic("char", 8, True), 8, t.size())
         if isinstance(t, T.AggType):
             s64 = self.int_type(64, True)
             if t.kind in ("min", "max"):
@@ -197,8 +199,9 @@ class DebugInfo:
 
     # ------------------------------------------------------------ functions
 
-    def subprogram(self, name: str, line: int):
-        """A DISubprogram for `int name(void *ctx)` with its named parameter."""
+    def subprogram(self, name: str, line: int, local: bool = False):
+        """A DISubprogram for `int name(void *ctx)` with its named parameter. `local`: a
+        static function (BTF_FUNC_STATIC; the verifier wants callbacks static)."""
         int_t = self.basic("int", 32, True)
         void_ptr = self._di("DIDerivedType", {"tag": ir.DIToken("DW_TAG_pointer_type"), "baseType": None, "size": 64})
         fty = self._di("DISubroutineType", {"types": self.m.add_metadata([int_t, void_ptr])})
@@ -212,7 +215,8 @@ class DebugInfo:
                 "type": fty,
                 "scopeLine": line,
                 "flags": ir.DIToken("DIFlagPrototyped"),
-                "spFlags": ir.DIToken("DISPFlagDefinition | DISPFlagOptimized"),
+                "spFlags": ir.DIToken("DISPFlagDefinition | DISPFlagOptimized"
+                                      + (" | DISPFlagLocalToUnit" if local else "")),
                 "unit": self.unit,
                 "retainedNodes": None,
             },

@@ -88,6 +88,10 @@ def build_module(prog: N.Program, tm: llvm.TargetMachine | None = None, kernel: 
         prog, descs, rodata.slots, T.round_up(rodata.size, 8),
         nsecs_clock=_nsecs_clock(prog), kernel=kernel if kernel is not None else _host_kernel(),
     )
+    if getattr(mc, "join_seps", None):
+        meta["events"]["join"] = list(mc.join_seps)  # EV_JOIN ids
+    if mc.unsafe:
+        meta["events"]["unsafe"] = sorted(mc.unsafe)  # the runtime refuses them without --unsafe
     meta_gv = _bytes_global(module, "btc_meta", M.encode(meta), M.META_SECTION)
 
     used = [gv for _, gv in maps.values()] + [events, lost, lic, meta_gv]
@@ -117,6 +121,9 @@ def _rodata(prog: N.Program) -> tuple[btf_maps.Rodata, dict]:
         slots[(M.SLOT_TAI_OFFSET,)] = rd.add(M.SLOT_TAI_OFFSET, T.INT64)
     if any(n.name == "cpid" for n in reads):
         slots[(M.SLOT_CPID,)] = rd.add(M.SLOT_CPID, T.UINT64)
+    for n in nodes:
+        if isinstance(n, N.KAddr) and (M.SLOT_KADDR, n.symbol) not in slots:
+            slots[(M.SLOT_KADDR, n.symbol)] = rd.add(M.SLOT_KADDR, T.UINT64, name=n.symbol)
     if any(not is_special(f) for f in prog.functions):
         slots[(M.SLOT_TARGET_PID,)] = rd.add(M.SLOT_TARGET_PID, T.UINT64)
     return rd, slots

@@ -29,7 +29,7 @@ def llvm_int(t: T.Type) -> ir.IntType:
 
 def is_memory(t: T.Type) -> bool:
     """Values that live in memory and are passed around as pointers."""
-    return isinstance(t, (T.StrType, T.TupleType))
+    return isinstance(t, (T.StrType, T.TupleType, T.InetType, T.BufType))
 
 
 def as_int_type(t: T.Type) -> T.IntType:

@@ -45,6 +45,7 @@ class ModuleCtx:
     scratch: ir.GlobalVariable | None = None
     scratch_size: int = 0
     stacks: dict[str, ir.GlobalVariable] = field(default_factory=dict)  # kind -> STACK_TRACE map
+    unsafe: set[str] = field(default_factory=set)  # system/signal used: runs need --unsafe
 
     def scratch_map(self) -> ir.GlobalVariable:
         if self.scratch is None:
@@ -532,9 +533,48 @@ class FunctionLowerer:
 
     def _agg_update(self, plan: MapPlan, m, key: N.Expr | None, bucket, agg: T.AggType, v) -> None:
         key_ptr = self._key(plan, key, bucket)
-        p = self._lookup_or_insert(plan, m, key_ptr, insert=True)
-        with self.b.if_then(self.b.icmp_unsigned("!=", p, ir.Constant(PTR, None))):
-            aggs.update_value(self.b, self.mc.prog.dialect, agg, p, v)
+        dialect = self.mc.prog.dialect
+        if plan.is_array:
+            p = self.bpf.map_lookup(m, key_ptr)
+            with self.b.if_then(self.b.icmp_unsigned("!=", p, ir.Constant(PTR, None))):
+                aggs.update_value(self.b, dialect, agg, p, v)
+            return
+        # A miss inserts the first event's value (one update, no second lookup). On a per-CPU
+        # map BPF_ANY is race-free: an existing entry only gets this CPU's slot set, and this
+        # CPU's slot was just seen absent. Otherwise, when another CPU inserted the key first,
+        # it is looked up again and updated in place.
+        p = self.bpf.map_lookup(m, key_ptr)
+        hit_bb = self.b.block
+        update_bb = self.b.append_basic_block("agg.update")
+        done_bb = self.b.append_basic_block("agg.done")
+        miss_bb = self.b.append_basic_block("agg.miss")
+        self.b.cbranch(self.b.icmp_unsigned("!=", p, ir.Constant(PTR, None)), update_bb, miss_bb)
+        self.b.position_at_end(miss_bb)
+        init = self.temp(plan.value_size)
+        self.bpf.zero(init, plan.value_size)
+        aggs.update_value(self.b, dialect, agg, init.ptr, v)
+        if plan.percpu:
+            self.bpf.map_update(m, key_ptr, init.ptr, BPF_ANY)
+            self.b.branch(done_bb)
+            self.b.position_at_end(update_bb)
+            aggs.update_value(self.b, dialect, agg, p, v)
+            self.b.branch(done_bb)
+            self.b.position_at_end(done_bb)
+            return
+        rc = self.bpf.map_update(m, key_ptr, init.ptr, BPF_NOEXIST)
+        race_bb = self.b.append_basic_block("agg.race")
+        self.b.cbranch(self.b.icmp_unsigned("==", rc, I64(0)), done_bb, race_bb)
+        self.b.position_at_end(race_bb)
+        p2 = self.bpf.map_lookup(m, key_ptr)
+        race_end = self.b.block
+        self.b.cbranch(self.b.icmp_unsigned("!=", p2, ir.Constant(PTR, None)), update_bb, done_bb)
+        self.b.position_at_end(update_bb)
+        slot = self.b.phi(PTR)
+        slot.add_incoming(p, hit_bb)
+        slot.add_incoming(p2, race_end)
+        aggs.update_value(self.b, dialect, agg, slot, v)
+        self.b.branch(done_bb)
+        self.b.position_at_end(done_bb)
 
     # ---- events
 
@@ -567,7 +607,11 @@ class FunctionLowerer:
             for v, a, t, off in zip(vals, s.args, tt.elems, tt.offsets()):
                 self.store_value(Mem(self.bpf.at(mem.ptr, off), _align_at(8, off)), t, v, a.type)
 
-        self._event(M.EV_PRINTF, s.fmt_id, tt.size(), write)
+        action = getattr(s, "action", "printf")
+        if action == "system":
+            self.mc.unsafe.add("system")
+        kind = {"system": M.EV_SYSTEM, "cat": M.EV_CAT}.get(action, M.EV_PRINTF)
+        self._event(kind, s.fmt_id, tt.size(), write)
 
     def s_PrintValue(self, s: N.PrintValue) -> None:
         t = self.mc.prog.prints[s.print_id]
@@ -632,7 +676,8 @@ class FunctionLowerer:
         if name == "comm":
             n = e.type.size() if isinstance(e.type, T.StrType) else 16
             mem = self.temp(n)
-            self.bpf.zero(mem, n)
+            if n > 16:  # the helper writes (and NUL-pads) all the bytes it is given
+                self.bpf.zero(Mem(self.bpf.at(mem.ptr, 16), 1), n - 16)
             self.bpf.comm(mem.ptr, min(n, 16))
             return mem
         if name in ("pid", "tid"):
@@ -688,6 +733,9 @@ class FunctionLowerer:
         if is_memory(e.type):
             return mem
         return self.coerce(self.bpf.load_int(mem.ptr, I64, 8), T.INT64, e.type)
+
+    def e_KAddr(self, e: N.KAddr):
+        return self._rodata_u64((M.SLOT_KADDR, e.symbol))
 
     def e_ParamCount(self, e: N.ParamCount):
         return self.coerce(self._rodata_u64((M.SLOT_PARAM_COUNT,)), T.UINT64, e.type)
@@ -959,8 +1007,20 @@ class FunctionLowerer:
             return v
         return self.coerce(v, tt.elems[e.index], e.type)
 
+    def s_ForMap(self, s: N.ForMap) -> None:
+        from btc.backend_bpf.formap import lower_for  # bpf_for_each_map_elem callback
+
+        lower_for(self, s)
+
+    def e_MapLen(self, e: N.MapLen):
+        from btc.backend_bpf.formap import lower_len
+
+        return lower_len(self, e)
+
     def e_Call(self, e: N.Call):
-        raise BtcError(f"the BPF back end cannot compile {e.name}() yet", e.span)
+        from btc.backend_bpf.calls import lower_call  # signal, strcontains, ntop, buf, join
+
+        return lower_call(self, e)
 
 
 # ---------------------------------------------------------------- pure helpers
@@ -989,17 +1049,12 @@ def _strings_equal(b: ir.IRBuilder, lhs, rhs, limit: int, lexpr: N.Expr, rexpr: 
     """Straight-line comparison of up to `limit` bytes, stopping at the first NUL."""
     const = None
     if isinstance(rexpr, N.StrConst):
-        const, mem = rexpr.value, lhs
+        const, mem, size = rexpr.value, lhs, lexpr.type.size()
     elif isinstance(lexpr, N.StrConst):
-        const, mem = lexpr.value, rhs
+        const, mem, size = lexpr.value, rhs, rexpr.type.size()
     i1 = ir.IntType(1)
     if const is not None:
-        data = const + b"\0"
-        acc = I8(0)
-        for i in range(min(len(data), limit)):
-            byte = b.load(_byte_ptr(b, mem.ptr, i), typ=I8, align=1)
-            acc = b.or_(acc, b.xor(byte, I8(data[i])))
-        return b.icmp_unsigned("==", acc, I8(0))
+        return _equals_const(b, mem, size, (const + b"\0")[:limit])
     done = ir.Constant(i1, 0)
     diff = ir.Constant(i1, 0)
     for i in range(limit):
@@ -1009,6 +1064,27 @@ def _strings_equal(b: ir.IRBuilder, lhs, rhs, limit: int, lexpr: N.Expr, rexpr: 
         diff = b.or_(diff, b.and_(b.not_(done), ne))
         done = b.or_(done, b.icmp_unsigned("==", x, I8(0)))
     return b.not_(diff)
+
+
+def _equals_const(b: ir.IRBuilder, mem: Mem, size: int, data: bytes) -> ir.Value:
+    """`data` (a literal and its NUL) equals the first bytes at `mem`: 8 bytes per load
+    where the buffer is 8-aligned and holds the whole word, else byte by byte."""
+    acc = I64(0)
+    i = 0
+    while i < len(data):
+        n = min(8, len(data) - i)
+        if mem.align >= 8 and i + 8 <= size:
+            word = b.load(_byte_ptr(b, mem.ptr, i), typ=I64, align=8)
+            diff = b.xor(word, I64(int.from_bytes(data[i:i + 8], "little")))
+            if n < 8:
+                diff = b.and_(diff, I64((1 << (8 * n)) - 1))
+            i += 8
+        else:
+            byte = b.load(_byte_ptr(b, mem.ptr, i), typ=I8, align=1)
+            diff = b.zext(b.xor(byte, I8(data[i])), I64)
+            i += 1
+        acc = b.or_(acc, diff)
+    return b.icmp_unsigned("==", acc, I64(0))
 
 
 def _byte_ptr(b: ir.IRBuilder, ptr: ir.Value, i: int) -> ir.Value:

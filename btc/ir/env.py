@@ -40,7 +40,12 @@ class Env:
         return value
 
     def converged(self) -> bool:
-        return all(getattr(self, t).get(k) == v for t, k, v in self.seen)
+        tables = {"map_key": self.map_key, "map_val": self.map_val, "locals": self.locals}
+        for t, k, v in self.seen:
+            now = tables[t].get(k)
+            if now is not v and now != v:  # identity first: types are usually shared
+                return False
+        return True
 
     def snapshot(self) -> tuple:
         return (dict(self.map_key), dict(self.map_val), dict(self.locals))

@@ -8,7 +8,7 @@ import re
 
 from btc.ir import typecheck
 from btc.ir import nodes as ir
-from btc.ir.lower_expr import ExprLowerer
+from btc.ir.lower_expr import ExprLowerer, lowering_method
 from btc.ir.probe_info import ProbeFacts
 from btc.ir.symbols import agg_call
 from btc.ir.types import AggType, IntType, Type
@@ -44,11 +44,11 @@ class Lowerer(ExprLowerer):
         return tuple(out)
 
     def stmt(self, s: ast.Stmt):
-        method = getattr(self, "_s_" + type(s).__name__, None)
+        method = lowering_method(type(self), type(s), "_s_")
         if method is None:
             self.error(f"{type(s).__name__.lower()} statements are not supported by btc", s.span)
             return None
-        return method(s)
+        return method(self, s)
 
     # ------------------------------------------------------------ simple statements
 
@@ -89,7 +89,7 @@ class Lowerer(ExprLowerer):
             orelse = (self._s_If(s.orelse),)
         else:
             orelse = self.block(s.orelse.stmts)
-        return ir.If(cond=cond, then=then, orelse=orelse, span=s.span)
+        return self.new.If(cond, then, orelse, s.span)
 
     def _s_While(self, s: ast.While):
         cond = self.truth(self.expr(s.cond), s.cond.span)
@@ -102,8 +102,25 @@ class Lowerer(ExprLowerer):
         return ir.Unroll(count=n or 1, body=self.block(s.body.stmts), span=s.span)
 
     def _s_For(self, s: ast.For):
-        self.error("for loops over maps are not supported by btc", s.span)
-        return None
+        """The body becomes a bpf_for_each_map_elem callback: only `$kv` and the body's own
+        locals are visible (outer locals are not passed to the callback)."""
+        if self.dialect == "btrace":
+            self.error("for loops over maps are not part of btrace", s.span)
+            return None
+        name = self.map_name(s.map)
+        self.note_map_use(name, s.map.span)
+        kv = for_kv_type(self, name, s.map.span)
+        if kv is None:
+            return None
+        outer, self.assigned = self.assigned, {s.var}
+        # the body's locals are its own scope (another BPF function): types keyed apart
+        fn_index, self.fn_index = self.fn_index, (self.fn_index, s.span.line, s.span.col)
+        try:
+            self._local_type(s.var, kv, s.span)
+            body = self.block(s.body.stmts)
+        finally:
+            self.assigned, self.fn_index = outer, fn_index
+        return ir.ForMap(var=s.var, map=name, kv_type=kv, body=body, span=s.span)
 
     def _s_Let(self, s: ast.Let):
         if s.value is None:
@@ -123,8 +140,8 @@ class Lowerer(ExprLowerer):
             return self._aggregate(s.target, call, s.span)
         value = self.expr(s.value)
         name, key = self.map_key(s.target)
-        slot = self._store_type(name, typecheck.storage_type(value.type, self.dialect), str(value.type), s.span)
-        return ir.MapSet(map=name, key=key, value=self._fit(value, slot), span=s.span)
+        slot = self._store_type(name, typecheck.storage_type(value.type, self.dialect), value.type, s.span)
+        return self.new.MapSet(name, key, self._fit(value, slot), s.span)
 
     def _aggregate(self, target: ast.MapRef, call: ast.Call, span) -> ir.Stmt | None:
         desc = self.function(call)
@@ -132,12 +149,12 @@ class Lowerer(ExprLowerer):
             return None
         agg, value = desc.lower(self, call)
         name, key = self.map_key(target)
-        slot = self._store_type(name, agg, str(agg), span)
+        slot = self._store_type(name, agg, agg, span)
         if value is not None and isinstance(slot, AggType):
             value = self.convert(value, slot.elem)
-        return ir.MapAgg(map=name, key=key, value=value, span=span)
+        return self.new.MapAgg(name, key, value, span)
 
-    def _store_type(self, name: str, t: Type, shown: str, span) -> Type:
+    def _store_type(self, name: str, t: Type, shown: Type, span) -> Type:
         """Record (inference: widen the map's type) or check (final) a store of type `t`;
         returns the slot type the value is converted to."""
         have = self.env.map_val.get(name)  # only the result below is used
@@ -167,7 +184,7 @@ class Lowerer(ExprLowerer):
         if self.dialect == "btrace":
             hidden = self.hidden_map(var.name)
             self.tables.hidden.setdefault(hidden, var.span)
-            slot = self._store_type(hidden, typecheck.storage_type(value.type, self.dialect), str(value.type), span)
+            slot = self._store_type(hidden, typecheck.storage_type(value.type, self.dialect), value.type, span)
             return ir.MapSet(map=hidden, key=None, value=self._fit(value, slot), span=span)
         slot = self._local_type(var.name, value.type, span)
         self.assigned.add(var.name)
@@ -201,7 +218,7 @@ class Lowerer(ExprLowerer):
             if op == "-":
                 delta = ir.Unary(op="-", operand=delta, type=IntType(64, True), span=delta.span)
             name, key = self.map_key(target)
-            slot = self._store_type(name, typecheck.storage_type(delta.type, self.dialect), str(delta.type), span)
+            slot = self._store_type(name, typecheck.storage_type(delta.type, self.dialect), delta.type, span)
             if not isinstance(slot, IntType):
                 self.error(f"'{op}=' needs an integer map value ({name} holds {slot})", span)
                 return None
@@ -211,6 +228,26 @@ class Lowerer(ExprLowerer):
             return None
         combined = ast.Binary(op=op, lhs=target, rhs=value_ast, span=span)
         return self._s_Assign(ast.Assign(target=target, value=combined, span=span))
+
+
+def for_kv_type(lw, name: str, span) -> Type | None:
+    """`(key, value)` of a map that `for` or `len` can walk (plain values, count and sum)."""
+    from btc.ir.env import SCALAR
+    from btc.ir.types import INT64, TupleType
+
+    key_t, val_t = lw.env.key(name), lw.env.val(name)
+    if key_t is None or val_t is None:  # still inferring
+        return TupleType((INT64, INT64))
+    if key_t == SCALAR:
+        lw.error(f"{name} has no keys: for loops and len() need a keyed map", span)
+        return None
+    if isinstance(val_t, AggType):
+        if val_t.kind not in ("count", "sum"):
+            lw.error(f"btc cannot iterate over {name}: {val_t.kind}() maps are not supported "
+                     "(plain values, count() and sum() only)", span)
+            return None
+        val_t = IntType(64, val_t.elem.signed)
+    return TupleType((key_t, val_t))
 
 
 def _join_store(have: Type, t: Type) -> Type | None:

@@ -4,6 +4,9 @@ The same code runs during inference (quiet: errors are dropped, unknown types de
 int64 and the Env is widened) and for the final lowering (Env fixed, errors reported)."""
 from __future__ import annotations
 
+import functools
+from types import SimpleNamespace
+
 from btc.diagnostics import BtcError, ErrorCollector, Span, closest
 from btc.ir import builtins, typecheck
 from btc.ir import nodes as ir
@@ -15,10 +18,27 @@ from btc.ir.probe_info import ProbeFacts
 from btc.ir.symbols import SymbolTable, map_name
 from btc.ir.types import INT64, UINT64, AggType, IntType, StrType, TupleType, Type
 from btc.parser import ast
+from btc.parser.construct import constructor
 from btc.probes.base import parse_int
 
 CAST_TYPES = {f"{p}int{b}": IntType(b, p == "") for p in ("", "u") for b in (8, 16, 32, 64)}
 READABLE_AGGS = ("count", "sum", "min", "max", "avg")
+
+
+@functools.cache
+def node_makers() -> SimpleNamespace:
+    """Positional constructors for the IR nodes built most often (see
+    btc/parser/construct.py: faster than the keyword `__init__`). Made on first use."""
+    c = constructor
+    return SimpleNamespace(
+        Const=c(ir.Const, "value", "type", "span"), Cast=c(ir.Cast, "expr", "type", "span"),
+        Binary=c(ir.Binary, "op", "lhs", "rhs", "signed", "type", "span"),
+        Logical=c(ir.Logical, "op", "lhs", "rhs", "short_circuit", "type", "span"),
+        BuiltinRead=c(ir.BuiltinRead, "name", "clock", "type", "span"),
+        MapGet=c(ir.MapGet, "map", "key", "insert_missing", "type", "span"),
+        MapSet=c(ir.MapSet, "map", "key", "value", "span"),
+        MapAgg=c(ir.MapAgg, "map", "key", "value", "span"),
+        If=c(ir.If, "cond", "then", "orelse", "span"))
 
 
 class ExprLowerer:
@@ -32,6 +52,7 @@ class ExprLowerer:
         self.fn_index = 0
         self.assigned: set[str] = set()  # bpftrace locals assigned so far in this function
         self._in_binary = False
+        self.new = node_makers()
 
     # ------------------------------------------------------------ helpers for hooks
 
@@ -105,10 +126,10 @@ class ExprLowerer:
 
     def convert(self, e: ir.Expr, slot: Type) -> ir.Expr:
         """`e` as a value of type `slot` (the caller checked the two fit)."""
-        if e.type == slot:
+        if e.type is slot or e.type == slot:
             return e
         if isinstance(e, ir.Const) and isinstance(slot, IntType):
-            return ir.Const(value=wrap(e.value, slot), type=slot, span=e.span)
+            return self.new.Const(wrap(e.value, slot), slot, e.span)
         if isinstance(e, ir.StrConst) and isinstance(slot, StrType):
             return ir.StrConst(value=e.value, type=slot, span=e.span)
         if isinstance(slot, TupleType) and isinstance(e.type, TupleType):
@@ -116,7 +137,7 @@ class ExprLowerer:
                 ir.TupleGet(expr=e, index=i, type=t, span=e.span) for i, t in enumerate(e.type.elems))
             return ir.TupleNew(elems=tuple(self.convert(x, t) for x, t in zip(elems, slot.elems)),
                                type=slot, span=e.span)
-        return ir.Cast(expr=e, type=slot, span=e.span)
+        return self.new.Cast(e, slot, e.span)
 
     def truth(self, e: ir.Expr, span: Span) -> ir.Expr:
         """A value used as a condition: integers as they are, strings non-empty."""
@@ -131,14 +152,14 @@ class ExprLowerer:
     # ------------------------------------------------------------ dispatch
 
     def expr(self, e: ast.Expr) -> ir.Expr:
-        method = getattr(self, "_e_" + type(e).__name__, None)
+        method = lowering_method(type(self), type(e), "_e_")
         if method is None:
             self.error(f"{type(e).__name__.lower()} expressions are not supported by btc", e.span)
             return ir.Const(value=0, type=INT64, span=e.span)
-        return method(e)
+        return method(self, e)
 
     def _e_Int(self, e: ast.Int) -> ir.Expr:
-        return ir.Const(value=e.value, type=INT64 if e.value < 2**63 else UINT64, span=e.span)
+        return self.new.Const(e.value, INT64 if e.value < 2**63 else UINT64, e.span)
 
     def _e_Str(self, e: ast.Str) -> ir.Expr:
         data = e.value.encode()
@@ -199,6 +220,20 @@ class ExprLowerer:
             size = t.size()
         return ir.Const(value=size, type=UINT64, span=e.span)
 
+    def _e_Offsetof(self, e: ast.Offsetof) -> ir.Expr:
+        """Compile time; only tuples (`offsetof($t, 1)`): btc has no C struct layouts."""
+        t = self.expr(e.expr).type if e.expr is not None else None
+        off = 0
+        for name in e.fields:
+            if not (isinstance(t, TupleType) and name.isdigit() and int(name) < len(t.elems)):
+                what = e.type_name if e.expr is None else str(t)
+                self.error(f"offsetof({what}, {'.'.join(e.fields)}) is not supported by btc "
+                           "(tuples only; C structs are not available)", e.span)
+                return ir.Const(value=0, type=UINT64, span=e.span)
+            off += t.offsets()[int(name)]
+            t = t.elems[int(name)]
+        return ir.Const(value=off, type=UINT64, span=e.span)
+
     # ------------------------------------------------------------ operators
 
     def _e_Binary(self, e: ast.Binary) -> ir.Expr:
@@ -210,13 +245,13 @@ class ExprLowerer:
         finally:
             self._in_binary = outer
         if e.op in ("&&", "||"):
-            return ir.Logical(op=e.op, lhs=self.truth(lhs, e.lhs.span), rhs=self.truth(rhs, e.rhs.span),
-                              short_circuit=self.dialect != "btrace", type=self.bool_t, span=e.span)
+            return self.new.Logical(e.op, self.truth(lhs, e.lhs.span), self.truth(rhs, e.rhs.span),
+                                    self.dialect != "btrace", self.bool_t, e.span)
         lt, rt = lhs.type, rhs.type
         if isinstance(lt, IntType) and isinstance(rt, IntType):
-            return ir.Binary(op=e.op, lhs=_widen(lhs), rhs=_widen(rhs),
-                             signed=typecheck.arith_signed(self.dialect, e.op, lt, rt),
-                             type=typecheck.arith_result(self.dialect, e.op, lt, rt), span=e.span)
+            return self.new.Binary(e.op, _widen(lhs), _widen(rhs),
+                                   typecheck.arith_signed(self.dialect, e.op, lt, rt),
+                                   typecheck.arith_result(self.dialect, e.op, lt, rt), e.span)
         if isinstance(lt, StrType) and isinstance(rt, StrType) and e.op in ("==", "!="):
             return ir.StrCmp(op=e.op, lhs=lhs, rhs=rhs, type=self.bool_t, span=e.span)
         self.error(_binary_mismatch(self.dialect, e.op, lt, rt), e.span)
@@ -275,6 +310,8 @@ class ExprLowerer:
         if desc.name == "probe":
             text = self.facts.info.display.encode() if self.facts else b""
             return ir.StrConst(value=text, type=StrType(len(text) + 1), span=e.span)
+        if desc.name == "func":
+            return builtins.symbolic.func_name(self, e)
         if desc.name == "argN":
             return self._argn(e)
         if desc.name == "retval":
@@ -283,7 +320,7 @@ class ExprLowerer:
             self.error("args must be used with a field: args.NAME", e.span)
             return ir.Const(value=0, type=INT64, span=e.span)
         clock = variables.nsecs_clock(self.dialect) if desc.name == "nsecs" else None
-        return ir.BuiltinRead(name=desc.name, clock=clock, type=desc.type, span=e.span)
+        return self.new.BuiltinRead(desc.name, clock, desc.type, e.span)
 
     def _e_Ident(self, e: ast.Ident) -> ir.Expr:
         self._unknown_builtin(e)
@@ -342,12 +379,18 @@ class ExprLowerer:
             self.error(f"Can't find field '{e.name}' in the arguments of {where}", e.span,
                        f"did you mean '{near}'?" if near else None)
             return ir.Const(value=0, type=INT64, span=e.span)
+        arr = self._array_field(e) if self.dialect == "bpftrace" else None
+        if arr is not None and not isinstance(got.type, StrType):
+            # bpftrace prints a whole array as [a,b,...]; btc only reads elements
+            self.error(f"args.{e.name} is an array ({arr.type_text}[{arr.array_len}]): index it "
+                       f"with a literal (args.{e.name}[0]); whole integer arrays are not "
+                       f"supported by btc", e.span)
         return got
 
     def _e_Index(self, e: ast.Index) -> ir.Expr:
-        base = self.expr(e.expr)
         idx = e.index.value if isinstance(e.index, ast.Int) else None
         arr = self._array_field(e.expr)
+        base = self.facts.field(e.expr.name, e.expr.span) if arr is not None else self.expr(e.expr)
         if arr is None or idx is None or not isinstance(base, ir.CtxLoad):
             self.error("indexing is only supported on array fields of args with a literal index",
                        e.span)
@@ -399,8 +442,7 @@ class ExprLowerer:
             if t.kind not in READABLE_AGGS:
                 self.error(f"cannot read {name}: {t.kind} values can only be printed", e.span)
             t = t.elem
-        return ir.MapGet(map=name, key=key, insert_missing=self.dialect == "btrace", type=t,
-                         span=e.span)
+        return self.new.MapGet(name, key, self.dialect == "btrace", t, e.span)
 
     def map_key(self, ref: ast.MapRef) -> tuple[str, ir.Expr | None]:
         """The map's name and its key as one IR value (a TupleNew for several keys); records
@@ -483,6 +525,13 @@ class ExprLowerer:
             self.error(_arity_message(self.dialect, desc, n), e.span)
             return None
         return desc
+
+
+@functools.cache
+def lowering_method(lowerer: type, node: type, prefix: str):
+    """The method of `lowerer` that lowers `node` (`_e_Int`, `_s_If`, ...), or None: found
+    once per class instead of by name at every node."""
+    return getattr(lowerer, prefix + node.__name__, None)
 
 
 def _widen(e: ir.Expr) -> ir.Expr:

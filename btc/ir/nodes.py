@@ -10,38 +10,30 @@ already hidden maps), so the back end needs no dialect switches except where not
 """
 from __future__ import annotations
 
-from dataclasses import dataclass, field
-
 from btc.diagnostics import NO_SPAN, Span
 from btc.ir.types import VOID, IntType, StrType, TupleType, Type
+from btc.records import Record, field
 
-node = dataclass(frozen=True, slots=True, kw_only=True)
 
-
-@node
-class Node:
+class Node(Record, kw_only=True):
     span: Span = field(default=NO_SPAN, compare=False, repr=False)
 
 
 # ---------------------------------------------------------------- expressions
 
 
-@node
 class Expr(Node):
     type: Type = VOID
 
 
-@node
 class Const(Expr):
     value: int
 
 
-@node
 class StrConst(Expr):
     value: bytes  # without the NUL; type is StrType(len(value) + 1) or wider
 
 
-@node
 class BuiltinRead(Expr):
     """A value the kernel gives each event: pid, tid, comm, nsecs, cpu, uid, gid, elapsed,
     cgroup, rand, curtask, jiffies, kstack, ustack, func, cpid, ... `clock` names the clock
@@ -51,7 +43,6 @@ class BuiltinRead(Expr):
     clock: str | None = None
 
 
-@node
 class CtxLoad(Expr):
     """A field of the probe context at a fixed byte offset (tracepoint fields, syscall args,
     raw tracepoint args, pt_regs registers). `deref` = read through the pointer in the
@@ -63,19 +54,16 @@ class CtxLoad(Expr):
     deref_offset: int | None = None
 
 
-@node
 class CtxDataLoc(Expr):
     """A tracepoint `__data_loc` string field: the u32 at `offset` holds (len << 16) | off."""
 
     offset: int
 
 
-@node
 class LocalGet(Expr):
     name: str
 
 
-@node
 class MapGet(Expr):
     """Read `map[key]`; 0 (or empty) when missing. `insert_missing`: btrace inserts the key
     with a zero value on a read miss."""
@@ -85,13 +73,17 @@ class MapGet(Expr):
     insert_missing: bool = False
 
 
-@node
 class MapHasKey(Expr):
     map: str
     key: Expr | None = None
 
 
-@node
+class MapLen(Expr):
+    """`len(@m)`: the number of entries (bpf_for_each_map_elem's count, bpftrace dialect)."""
+
+    map: str
+
+
 class Binary(Expr):
     """Integer arithmetic, bitwise ops and comparisons. `signed` chooses signed division,
     modulo, right shift and ordering. Comparisons have an integer 0/1 result."""
@@ -102,7 +94,6 @@ class Binary(Expr):
     signed: bool = True
 
 
-@node
 class Logical(Expr):
     """`&&` / `||` with a 0/1 result. `short_circuit` False: both sides always run (btrace)."""
 
@@ -112,20 +103,17 @@ class Logical(Expr):
     short_circuit: bool = True
 
 
-@node
 class Unary(Expr):
     op: str  # "!" "~" "-"
     operand: Expr
 
 
-@node
 class Ternary(Expr):
     cond: Expr
     then: Expr
     orelse: Expr
 
 
-@node
 class Cast(Expr):
     """Integer width/signedness conversion (truncate, sign- or zero-extend), or (added by
     sema) string widening: a string copied into a longer NUL-padded string type."""
@@ -133,7 +121,6 @@ class Cast(Expr):
     expr: Expr
 
 
-@node
 class StrCmp(Expr):
     """String (in)equality, or strncmp with `n` bytes; result 0/1 (`op` "==" or "!=")."""
 
@@ -143,18 +130,15 @@ class StrCmp(Expr):
     n: int | None = None
 
 
-@node
 class TupleNew(Expr):
     elems: tuple[Expr, ...]
 
 
-@node
 class TupleGet(Expr):
     expr: Expr
     index: int
 
 
-@node
 class Param(Expr):
     """Positional parameter `$index`, read from a read-only global patched at load time.
     Its type says how it is used: an integer, or a string of `type.length` bytes."""
@@ -162,12 +146,10 @@ class Param(Expr):
     index: int
 
 
-@node
 class ParamCount(Expr):
     """`$#`."""
 
 
-@node
 class StrRead(Expr):
     """`str(ptr[, len])`: read a NUL-terminated string from user or kernel memory."""
 
@@ -176,7 +158,13 @@ class StrRead(Expr):
     user: bool = True
 
 
-@node
+class KAddr(Expr):
+    """`kaddr("name")`: a kernel symbol's address, a `.rodata` slot the runtime fills at
+    load time (KASLR: a cached object must not embed it)."""
+
+    symbol: str
+
+
 class Call(Expr):
     """Any other value-returning builtin function (ksym, usym, ntop, ...), by name."""
 
@@ -187,30 +175,25 @@ class Call(Expr):
 # ---------------------------------------------------------------- statements
 
 
-@node
 class Stmt(Node):
     pass
 
 
-@node
 class ExprStmt(Stmt):
     expr: Expr
 
 
-@node
 class LocalSet(Stmt):
     name: str
     value: Expr
 
 
-@node
 class MapSet(Stmt):
     map: str
     key: Expr | None
     value: Expr
 
 
-@node
 class MapAgg(Stmt):
     """An aggregation update: `@map[key] = count()/sum(v)/min(v)/max(v)/avg(v)/stats(v)/
     hist(v)/lhist(v, ...)`. The kind and parameters are in the map's `AggType`."""
@@ -220,7 +203,6 @@ class MapAgg(Stmt):
     value: Expr | None  # None for count()
 
 
-@node
 class MapAdd(Stmt):
     """`@map[key] += delta` done atomically (from `++`, `--`, `+=` on maps)."""
 
@@ -229,85 +211,84 @@ class MapAdd(Stmt):
     delta: Expr
 
 
-@node
 class MapDelete(Stmt):
     map: str
     key: Expr | None
 
 
-@node
 class If(Stmt):
     cond: Expr
     then: tuple[Stmt, ...]
     orelse: tuple[Stmt, ...] = ()
 
 
-@node
 class While(Stmt):
     cond: Expr
     body: tuple[Stmt, ...]
 
 
-@node
 class Unroll(Stmt):
     count: int
     body: tuple[Stmt, ...]
 
 
-@node
 class Break(Stmt):
     pass
 
 
-@node
 class Continue(Stmt):
     pass
 
 
-@node
 class Return(Stmt):
     pass
+
+
+class ForMap(Stmt):
+    """`for ($kv : @m) { body }`: the body runs in a callback of bpf_for_each_map_elem with
+    `$kv` = (key, value) of type `kv_type`; it sees no outer locals and no probe context."""
+
+    var: str
+    map: str
+    kv_type: Type
+    body: tuple[Stmt, ...] = ()
 
 
 # Asynchronous actions: the program sends an event through the ring buffer and user space
 # does the work (docs/design.md §3, "Events").
 
 
-@node
 class Printf(Stmt):
     fmt_id: int  # index into Program.printfs
     args: tuple[Expr, ...] = ()
+    # "printf"; "system" / "cat": user space runs the formatted text as a shell command or
+    # prints the named file (events EV_SYSTEM / EV_CAT, same payload as printf)
+    action: str = "printf"
 
 
-@node
 class PrintValue(Stmt):
     print_id: int  # index into Program.prints (the value's type)
     value: Expr
 
 
-@node
 class PrintMap(Stmt):
     map: str
     top: int = 0
     div: int = 1
 
 
-@node
 class ClearMap(Stmt):
     map: str
 
 
-@node
 class ZeroMap(Stmt):
     map: str
 
 
-@node
 class Time(Stmt):
     fmt_id: int  # index into Program.time_formats
 
 
-@node
 class Exit(Stmt):
     code: Expr | None = None
 
@@ -315,7 +296,6 @@ class Exit(Stmt):
 # ---------------------------------------------------------------- declarations
 
 
-@node
 class MapDecl(Node):
     """One bt map. `key` None = a scalar (`@x = 1`); `value` is an AggType for aggregations.
     `print_at_exit`: printed after END (per the dialect's rule, decided by analysis);
@@ -329,7 +309,6 @@ class MapDecl(Node):
     max_entries: int = 4096
 
 
-@node
 class PrintfDecl(Node):
     fmt: str
     arg_types: tuple[Type, ...] = ()
@@ -339,7 +318,6 @@ class PrintfDecl(Node):
         return TupleType(self.arg_types)
 
 
-@node
 class ProbeInfo(Node):
     """Everything about the attach point the back end and runtime need, as plain data."""
 
@@ -350,7 +328,6 @@ class ProbeInfo(Node):
     attach: dict = field(default_factory=dict, compare=False)  # AttachPlan, docs/design.md §3
 
 
-@node
 class Function(Node):
     """One BPF program: one probe of one rule (a rule with two probes gives two)."""
 
@@ -361,7 +338,6 @@ class Function(Node):
     rule_index: int = 0
 
 
-@node
 class Program(Node):
     dialect: str
     functions: tuple[Function, ...]

@@ -68,6 +68,8 @@ def format_stmt(s: ir.Stmt, depth: int) -> list[str]:
         return [f"{pad}while {format_expr(s.cond)}"] + format_block(s.body, depth + 1)
     if isinstance(s, ir.Unroll):
         return [f"{pad}unroll {s.count}"] + format_block(s.body, depth + 1)
+    if isinstance(s, ir.ForMap):
+        return [f"{pad}for ${s.var}:{s.kv_type} in {s.map}"] + format_block(s.body, depth + 1)
     return [pad + _simple_stmt(s)]
 
 
@@ -84,7 +86,7 @@ def _simple_stmt(s: ir.Stmt) -> str:
     if isinstance(s, ir.MapDelete):
         return f"delete {_target(s.map, s.key)}"
     if isinstance(s, ir.Printf):
-        return f"printf #{s.fmt_id}" + _args(s.args)
+        return f"{getattr(s, 'action', 'printf')} #{s.fmt_id}" + _args(s.args)
     if isinstance(s, ir.PrintValue):
         return f"print #{s.print_id} {format_expr(s.value)}"
     if isinstance(s, ir.PrintMap):
@@ -137,6 +139,8 @@ def _expr_body(e: ir.Expr) -> str:
         return f"(get {_target(e.map, e.key)}{flag})"
     if isinstance(e, ir.MapHasKey):
         return f"(has_key {_target(e.map, e.key)})"
+    if isinstance(e, ir.MapLen):
+        return f"(len {e.map})"
     if isinstance(e, ir.Binary):
         op = e.op + (("s" if e.signed else "u") if e.op in SIGNED_OPS else "")
         return f"({op} {format_expr(e.lhs)} {format_expr(e.rhs)})"

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from btc.diagnostics import Span
+from btc.diagnostics import BtcError, Span
 from btc.ir import nodes as ir
 from btc.ir.types import INT64, UINT64, IntType, StrType, Type
 from btc.probes import ArgInfo, ProbeSpec, resolve_all
@@ -91,9 +91,16 @@ def _load(a: ArgInfo, span: Span, deref: bool) -> ir.Expr:
     return ir.CtxLoad(offset=a.offset, type=t, span=span)
 
 
+MAX_PROBE_MATCHES = 512  # one BPF program each: beyond this, loading takes minutes
+
+
 def resolve(text: str, span: Span, dialect: str) -> list[ProbeFacts]:
     """Resolve a probe as written into one or more attach points (wildcards expand)."""
     specs = _resolve_specs(text, span, dialect)
+    if len(specs) > MAX_PROBE_MATCHES:
+        raise BtcError(f"{text} matches {len(specs)} probes; btc attaches one program per "
+                       f"match and allows at most {MAX_PROBE_MATCHES}: use a narrower pattern",
+                       span)
     return [ProbeFacts(s, _info(s, text if len(specs) == 1 else s.display)) for s in specs]
 
 

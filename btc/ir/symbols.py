@@ -58,28 +58,27 @@ class _Walker:
 
     def walk(self, root) -> None:
         # Iterative pre-order (children pushed in reverse): the first store of a map must
-        # be seen first, exactly as a recursive walk would.
+        # be seen first, exactly as a recursive walk would. A value that is not a node
+        # (None, a stray scalar) has no action and no plan, so it is simply dropped.
         stack = [root]
-        node_cls, actions, fields = ast.Node, _ACTIONS, _FIELDS
+        actions, plans = _ACTIONS, _PLANS
         while stack:
             n = stack.pop()
             cls = type(n)
             action = actions.get(cls)
             if action is not None:
                 action(self, n)
-            names = fields.get(cls)
-            if names is None:
-                names = _fields(cls)
-            kids = []
-            for name in names:
+            plan = plans.get(cls)
+            if plan is None:
+                plan = _plan(cls)
+            for name, many in plan:
                 v = getattr(n, name)
-                if isinstance(v, node_cls):
-                    kids.append(v)
-                elif type(v) is tuple:
-                    kids.extend(x for x in v if isinstance(x, node_cls))
-            if kids:
-                kids.reverse()
-                stack.extend(kids)
+                if v is None:
+                    continue
+                if many:
+                    stack.extend(v[::-1])
+                else:
+                    stack.append(v)
 
     def _assign(self, n: ast.Assign) -> None:
         self._store(n.target, "plain" if agg_call(n.value) is None else n.value.name, n.span)
@@ -142,6 +141,21 @@ def _fields(cls: type) -> tuple[str, ...]:
             name for name, f in getattr(cls, "__dataclass_fields__", {}).items()
             if name not in ("span", "source") and f.type not in _SCALAR_TYPES)
     return names
+
+
+_PLANS: dict[type, tuple[tuple[str, bool], ...]] = {}
+
+
+def _plan(cls: type) -> tuple[tuple[str, bool], ...]:
+    """The fields of `cls` that may hold nodes, last first, each with whether it holds a
+    tuple of them (by annotation: `tuple[...]`); () for a class that is not a node."""
+    plan = _PLANS.get(cls)
+    if plan is None:
+        fields = getattr(cls, "__dataclass_fields__", {})
+        plan = _PLANS[cls] = tuple(
+            (name, str(fields[name].type).startswith("tuple["))
+            for name in reversed(_fields(cls)))
+    return plan
 
 
 def children(n) -> list:

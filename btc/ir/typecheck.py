@@ -19,6 +19,9 @@ from btc.diagnostics import Span
 from btc.parser import ast
 from btc.ir import nodes as ir
 from btc.ir.types import BOOL, INT64, UINT64, IntType, StackType, StrType, TupleType, Type
+from btc.ir.types import KSymType, USymType
+
+_SYMBOLIC = (KSymType, USymType)  # keep their kind through joins and map storage
 
 COMPARISONS = ("==", "!=", "<", "<=", ">", ">=")
 ARITH = ("+", "-", "*", "/", "%", "&", "|", "^", "<<", ">>")
@@ -26,8 +29,10 @@ ARITH = ("+", "-", "*", "/", "%", "&", "|", "^", "<<", ">>")
 
 def join(a: Type, b: Type, widen_ints: bool = True) -> Type | None:
     """The type that holds values of both `a` and `b`, or None when they cannot mix."""
-    if a == b:
-        return IntType(64, a.signed) if widen_ints and isinstance(a, IntType) else a
+    if a is b or a == b:  # identity first: the shared INT64/UINT64 are the usual case
+        if isinstance(a, _SYMBOLIC):
+            return a
+        return _int64(a.signed) if widen_ints and isinstance(a, IntType) else a
     if isinstance(a, IntType) and isinstance(b, IntType):
         signed = a.signed or b.signed  # signed unless every value is unsigned
         return IntType(64, signed) if widen_ints or a.bits != b.bits else IntType(a.bits, signed)
@@ -42,11 +47,18 @@ def join(a: Type, b: Type, widen_ints: bool = True) -> Type | None:
 def storage_type(t: Type, dialect: str = "bpftrace") -> Type:
     """How a value is stored in a map slot: integers widen to 64 bits (also inside tuples);
     btrace stores every integer as a C long (int64)."""
+    if isinstance(t, _SYMBOLIC):
+        return t
     if isinstance(t, IntType):
-        return IntType(64, t.signed or dialect == "btrace")
+        return _int64(t.signed or dialect == "btrace")
     if isinstance(t, TupleType):
         return TupleType(tuple(storage_type(e, dialect) for e in t.elems))
     return t
+
+
+def _int64(signed: bool) -> IntType:
+    """IntType(64, signed), as the shared constant (types are values: equal either way)."""
+    return INT64 if signed else UINT64
 
 
 def fits(value: Type, slot: Type) -> bool:
@@ -136,11 +148,12 @@ def check_printf(fmt: str, args: tuple[ir.Expr, ...], dialect: str, span: Span) 
         if want == "integer" and have != "integer":
             out.append((f"printf: %{conv} specifier expects a value of type integer "
                         f"({have} supplied)", a.span))
-        elif want == "string" and have not in ("string", "stack"):
+        elif want == "string" and have not in ("string", "stack", "ksym", "usym", "inet"):
             out.append((f"printf: %s specifier expects a value of type string "
                         f"({have} supplied)", a.span))
-        elif conv.startswith("r"):
-            out.append((f"printf: %{conv} needs a buffer (buf() is not supported by btc)", a.span))
+        elif conv.startswith("r") and have != "buffer":
+            out.append((f"printf: %{conv} specifier expects a value of type buffer "
+                        f"({have} supplied)", a.span))
     return out
 
 
@@ -161,6 +174,8 @@ def printf_warnings(fmt: str, dialect: str, span: Span) -> list[tuple[str, Span]
 
 def type_word(t: Type) -> str:
     """bpftrace's words for a type in printf messages."""
+    if isinstance(t, _SYMBOLIC):
+        return str(t)
     if isinstance(t, IntType):
         return "integer"
     if isinstance(t, StrType):
@@ -169,6 +184,8 @@ def type_word(t: Type) -> str:
         return "tuple"
     if isinstance(t, StackType):
         return "stack"
+    if type(t).__name__ == "BufType":
+        return "buffer"
     return str(t)
 
 

@@ -6,13 +6,10 @@ in C layout with their size rounded up to 8.
 """
 from __future__ import annotations
 
-from dataclasses import dataclass
-
-ty = dataclass(frozen=True, slots=True)
+from btc.records import Record
 
 
-@ty
-class Type:
+class Type(Record):
     def size(self) -> int:
         raise NotImplementedError
 
@@ -20,7 +17,6 @@ class Type:
         return 1
 
 
-@ty
 class IntType(Type):
     bits: int = 64
     signed: bool = True
@@ -35,7 +31,6 @@ class IntType(Type):
         return f"{'int' if self.signed else 'uint'}{self.bits}"
 
 
-@ty
 class StrType(Type):
     length: int  # bytes in memory, including room for the NUL
 
@@ -46,7 +41,6 @@ class StrType(Type):
         return f"string[{self.length}]"
 
 
-@ty
 class TupleType(Type):
     elems: tuple[Type, ...]
 
@@ -71,9 +65,10 @@ class TupleType(Type):
         return "(" + ", ".join(str(t) for t in self.elems) + ")"
 
 
-@ty
 class StackType(Type):
     kind: str  # "kernel" | "user"
+    mode: str = ""  # bpftrace kstack(mode): "bpftrace" | "perf" | "raw"; "" = default
+    limit: int = 0  # frames shown (0 = all); applied in user space
 
     def size(self) -> int:
         return 8
@@ -85,7 +80,55 @@ class StackType(Type):
         return "kstack" if self.kind == "kernel" else "ustack"
 
 
-@ty
+class InetType(Type):
+    """`ntop()`: `u64 af; u8 addr[16]` (IPv4 in the first 4 bytes), printed as text in user
+    space (TypeDesc {"k": "inet"})."""
+
+    def size(self) -> int:
+        return 24
+
+    def align(self) -> int:
+        return 8
+
+    def __str__(self) -> str:
+        return "inet"
+
+
+class BufType(Type):
+    """`buf(p, n)`: `u64 len; u8 data[length]`, size rounded up to 8 (TypeDesc {"k": "buf"})."""
+
+    length: int
+
+    def size(self) -> int:
+        return _round_up(8 + self.length, 8)
+
+    def align(self) -> int:
+        return 8
+
+    def __str__(self) -> str:
+        return f"buffer[{self.length}]"
+
+
+class KSymType(IntType):
+    """`ksym(addr)`: a u64 kernel address printed as its symbol name (TypeDesc "ksym")."""
+
+    bits: int = 64
+    signed: bool = False
+
+    def __str__(self) -> str:
+        return "ksym"
+
+
+class USymType(TupleType):
+    """`usym(addr)`: `{u64 addr; u64 pid}`, printed as the symbol in pid's address space
+    (TypeDesc "usym")."""
+
+    elems: tuple[Type, ...] = (IntType(64, False), IntType(64, False))
+
+    def __str__(self) -> str:
+        return "usym"
+
+
 class VoidType(Type):
     def size(self) -> int:
         return 0
@@ -97,7 +140,6 @@ class VoidType(Type):
 AGG_KINDS = ("count", "sum", "min", "max", "avg", "stats", "hist", "lhist")
 
 
-@ty
 class AggType(Type):
     """The value type of a map written by an aggregation function."""
 
@@ -140,6 +182,10 @@ def round_up(n: int, a: int) -> int:
 
 def to_typedesc(t: Type) -> dict:
     """The runtime's view of a type (plain JSON data, docs/design.md §3)."""
+    if isinstance(t, KSymType):
+        return {"k": "ksym"}
+    if isinstance(t, USymType):
+        return {"k": "usym"}
     if isinstance(t, IntType):
         return {"k": "int", "size": t.size(), "signed": t.signed}
     if isinstance(t, StrType):
@@ -148,7 +194,16 @@ def to_typedesc(t: Type) -> dict:
         fields = [{"off": o, "t": to_typedesc(e)} for o, e in zip(t.offsets(), t.elems)]
         return {"k": "tuple", "size": t.size(), "fields": fields}
     if isinstance(t, StackType):
-        return {"k": "stack", "kind": t.kind}
+        desc = {"k": "stack", "kind": t.kind}
+        if t.mode:
+            desc["mode"] = t.mode
+        if t.limit:
+            desc["limit"] = t.limit
+        return desc
     if isinstance(t, AggType):
         return {"k": "int", "size": 8, "signed": t.elem.signed}
+    if isinstance(t, InetType):
+        return {"k": "inet", "size": 24}
+    if isinstance(t, BufType):
+        return {"k": "buf", "size": t.size(), "len": t.length}
     return {"k": "none"}

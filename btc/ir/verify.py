@@ -31,6 +31,7 @@ def verify_program(prog: ir.Program) -> None:
 def _function(fn: ir.Function, prog: ir.Program, maps: dict) -> list[str]:
     out: list[str] = []
     set_locals = {s.name for s in iter_stmts(fn.body) if isinstance(s, ir.LocalSet)}
+    set_locals |= {s.var for s in iter_stmts(fn.body) if isinstance(s, ir.ForMap)}  # $kv
     exprs = list(iter_exprs(fn.filter)) if fn.filter is not None else []
     for s in iter_stmts(fn.body):
         out.extend(_stmt(s, prog, maps))
@@ -85,6 +86,8 @@ def _expr(e: ir.Expr, maps: dict, set_locals: set[str]) -> list[str]:
             out.append(f"constant {e.value} out of range for {e.type}")
     elif isinstance(e, ir.StrConst) and (not isinstance(e.type, StrType) or e.type.length < len(e.value) + 1):
         out.append(f"string constant too long for {e.type}")
+    elif isinstance(e, ir.MapLen) and e.map not in maps:
+        out.append(f"len of undeclared map {e.map}")
     elif isinstance(e, (ir.MapGet, ir.MapHasKey)):
         if e.map not in maps:
             out.append(f"read of undeclared map {e.map}")
@@ -107,6 +110,6 @@ def _loops(stmts, inside: bool) -> list[str]:
             out.append(f"{type(s).__name__.lower()} outside a loop")
         if isinstance(s, ir.If):
             out += _loops(s.then, inside) + _loops(s.orelse, inside)
-        elif isinstance(s, (ir.While, ir.Unroll)):
+        elif isinstance(s, (ir.While, ir.Unroll, ir.ForMap)):
             out += _loops(s.body, True)
     return out

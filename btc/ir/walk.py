@@ -6,6 +6,7 @@ import dataclasses
 from typing import Callable
 
 from btc.ir import nodes as ir
+from btc.parser.construct import replace  # dataclasses.replace for slotted nodes, faster
 
 ExprFn = Callable[[ir.Expr], ir.Expr]
 _FIELDS: dict[type, tuple[str, ...]] = {}
@@ -29,10 +30,12 @@ def rewrite_expr(e: ir.Expr, fn: ExprFn) -> ir.Expr:
     names = _FIELDS.get(type(e))
     if names is None:
         names = _names(type(e))
+    fields = _FIELDS
     for name in names:
         v = getattr(e, name)
         if isinstance(v, ir.Expr):
-            nv = rewrite_expr(v, fn)
+            # A leaf (no expression fields: most nodes) needs only `fn`, not another frame.
+            nv = fn(v) if fields.get(type(v)) == () else rewrite_expr(v, fn)
             if nv is not v:
                 if changes is None:
                     changes = {}
@@ -44,7 +47,7 @@ def rewrite_expr(e: ir.Expr, fn: ExprFn) -> ir.Expr:
                     changes = {}
                 changes[name] = nv
     if changes:
-        e = dataclasses.replace(e, **changes)
+        e = replace(e, **changes)
     return fn(e)
 
 
@@ -66,14 +69,14 @@ def rewrite_stmt_exprs(s: ir.Stmt, fn: ExprFn) -> ir.Stmt:
                 continue
             if any(a is not b for a, b in zip(nv, v)):
                 changes[name] = nv
-    return dataclasses.replace(s, **changes) if changes else s
+    return replace(s, **changes) if changes else s
 
 
 def map_functions(prog: ir.Program, fn: Callable[[ir.Function], ir.Function]) -> ir.Program:
     new = tuple(fn(f) for f in prog.functions)
     if all(a is b for a, b in zip(new, prog.functions)):
         return prog
-    return dataclasses.replace(prog, functions=new)
+    return replace(prog, functions=new)
 
 
 def iter_exprs(e: ir.Expr):

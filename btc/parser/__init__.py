@@ -15,7 +15,7 @@ import functools
 from btc.diagnostics import DIALECTS, BtcError, BtcErrors
 from btc.parser import ast
 from btc.parser.gc_pause import gc_paused
-from btc.parser.lalr import LalrParser, ParseError, Token
+from btc.parser.lalr import LalrParser, ParseError, Token, make_token
 from btc.parser.lexer import TOP, Scanner
 from btc.parser.syntax_errors import syntax_error
 from btc.parser.tables import Tables, grammar_text, load
@@ -38,7 +38,8 @@ def parse(source: str, filename: str, dialect: str = "btrace") -> ast.Program:
     if dialect not in DIALECTS:
         raise BtcError(f"unknown dialect '{dialect}' (expected one of {', '.join(DIALECTS)})")
     scanner = Scanner(source, filename, dialect)
-    parser = LalrParser(_tables(dialect), ToAst(filename, dialect, source), filename)
+    parser = LalrParser(_tables(dialect), ToAst(filename, dialect, source), filename,
+                        _ITEM_START, _ITEM_END)
     with gc_paused():  # see gc_pause.py
         program, syntax = _drive(parser, scanner)
     errors = sorted(scanner.errors + syntax, key=_position)
@@ -56,31 +57,19 @@ def _drive(parser: LalrParser, scanner: Scanner):
     the end of the current rule and resume from the state saved before that rule."""
     errors: list[BtcError] = []
     table = parser.tables
-    checkpoint, checkpoint_tok = parser.copy(), None
     tokens = scanner.tokens()
-    prev: Token | None = None
     pending: Token | None = None
     failed = False
     while True:
-        tok = pending if pending is not None else next(tokens, None)
-        pending = None
-        if tok is None:
+        rejected = parser.feed(tokens, pending)
+        if rejected is None:
             break
-        if tok.type in _ITEM_START and (prev is None or prev.type in _ITEM_END):
-            checkpoint, checkpoint_tok = parser.copy(), tok
-        try:
-            parser.feed(tok)
-            prev = tok
-            continue
-        except ParseError as exc:
-            failed = True
-            if tok.type != "ERROR":
-                errors.append(syntax_error(scanner, tok, exc.state_stack, table))
-        parser = checkpoint.copy()
-        resume = _skip_rule(tok, prev, tokens, scanner, tok is checkpoint_tok)
-        if resume is not None:
-            pending = resume
-        prev = None
+        tok, prev, state_stack = rejected
+        failed = True
+        if tok.type != "ERROR":
+            errors.append(syntax_error(scanner, tok, state_stack, table))
+        checkpoint_tok = parser.restore_checkpoint()
+        pending = _skip_rule(tok, prev, tokens, scanner, tok is checkpoint_tok)
     eof = _eof_token(scanner)
     if failed:  # a recovered parse is not checked for completeness
         return None, errors
@@ -111,4 +100,4 @@ def _skip_rule(bad: Token, prev: Token | None, tokens, scanner: Scanner,
 def _eof_token(scanner: Scanner) -> Token:
     end = len(scanner.source)
     line, col = scanner.line_col(end)
-    return Token("$END", "", end, end, line, col, line, col)
+    return make_token("$END", "", end, end, line, col, line, col)

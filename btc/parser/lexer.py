@@ -11,12 +11,13 @@ Lexical errors are collected (never raised) so the parse can go on and report th
 from __future__ import annotations
 
 import bisect
+import itertools
 import re
 from dataclasses import dataclass, field
 from typing import Iterator
 
 from btc.diagnostics import BtcError, Span
-from btc.parser.lalr import Token
+from btc.parser.lalr import Token, make_token
 
 # Punctuation, longest first (the scanner tries them in this order).
 PUNCT = {
@@ -31,9 +32,6 @@ PUNCT = {
     "|": "PIPE", "^": "CARET", "!": "BANG", "~": "TILDE", "<": "LT", ">": "GT",
 }
 _PUNCT_RE = re.compile("|".join(re.escape(p) for p in PUNCT))
-# Scanner.tokens' fast path: group 1 a name, group 2 punctuation not starting with `/`.
-_FAST_CODE = re.compile(r"([A-Za-z_][A-Za-z0-9_]*)|("
-                        + "|".join(re.escape(p) for p in PUNCT if not p.startswith("/")) + ")")
 _MODE_TYPES = frozenset(["_LBRACE", "_RBRACE", "SLASH", "ENDFILT"])
 
 KEYWORDS = {
@@ -64,12 +62,37 @@ _INT = r"[0-9](?:[0-9_]*[0-9])?(?:[uU]?[lL]{1,2}|[uU])?"
 _BP_NUMBER = re.compile(rf"0[xX][0-9a-fA-F]+|{_INT}[eE]{_INT}|{_INT}")
 _SUFFIX = re.compile(r"(?:[uU]|[uU]?[lL]?[lL])", re.I)
 
+
+
+def _fast_code(btrace: bool) -> re.Pattern:
+    """Scanner.tokens' fast path in code: blanks, then one token whose meaning does not
+    depend on what follows beyond what the pattern checks. Groups: 1 a name, 2 punctuation
+    not starting with `/` (which may end a filter or start a comment), 3 a decimal number
+    (btrace: only when its follow character makes it a number, see _bt_number; bpftrace:
+    no `_`, suffix, exponent or hex), 4 a map, 5 a variable, 6 a string without escapes
+    or newlines (btrace: short, and not followed by another literal to join)."""
+    punct = "|".join(re.escape(p) for p in PUNCT if not p.startswith("/"))
+    if btrace:
+        number = r"(?:[1-9][0-9]*|0)(?=[ \t\n\r\f\v)/{;\],=]|\Z)"
+        first = "[A-Za-z]"
+        string = r'"[^"\\\n]{0,%d}"(?![ \t\r\n\f\v]*["/])' % (BT_TOKEN_MAX - 1)
+    else:
+        number = r"(?:[1-9][0-9]*|0)(?![0-9_eEuUlLxX])"
+        first = "[A-Za-z_]"
+        string = r'"[^"\\\n]*"'
+    return re.compile(rf"[ \t\r\n\f\v]*(?:([A-Za-z_][A-Za-z0-9_]*)|({punct})|({number})"
+                      rf"|(@{first}[A-Za-z0-9_]*)|(\${first}[A-Za-z0-9_]*)|({string}))")
+
+
 BT_ESCAPES = {"\\": "\\", "'": "'", '"': '"', "a": "\a", "b": "\b", "e": "\x1b",
               "f": "\f", "n": "\n", "r": "\r", "t": "\t", "v": "\v"}
 BP_ESCAPES = {"n": "\n", "t": "\t", "r": "\r", '"': '"', "\\": "\\"}
 BT_TOKEN_MAX = 1024  # btrace's lexer buffer; a longer token is "line too long"
 LONG_MAX = 2**63 - 1
 ULLONG_MAX = 2**64 - 1
+
+_FAST_BTRACE = _fast_code(True)
+_FAST_BPFTRACE = _fast_code(False)
 
 TOP, FILTER, BLOCK = "top", "filter", "block"
 # ASCII only: str.isalpha()/isdigit() would accept any Unicode letter or digit.
@@ -124,7 +147,7 @@ class Scanner:
     def token(self, type_: str, value: object, start: int, end: int) -> Token:
         line, col = self.line_col(start)
         end_line, end_col = self.line_col(end)
-        return Token(type_, value, start, end, line, col, end_line, end_col)
+        return make_token(type_, value, start, end, line, col, end_line, end_col)
 
     def error_at(self, message: str, start: int, end: int) -> None:
         """Record a lexical error at [start, end) in the dialect's own convention."""
@@ -133,61 +156,94 @@ class Scanner:
     # ------------------------------------------------------------ main loop
 
     def tokens(self) -> Iterator[Token]:
+        """The tokens, lexed on demand in batches (a list is cheaper to hand over than one
+        generator step per token). A batch ends after every token lexed by the slow path
+        and every brace, so whenever the parser holds a brace or an item-start token, `mode`
+        and `depth` describe the scanner right after it (error recovery reads them)."""
+        return itertools.chain.from_iterable(self._batches())
+
+    def _batches(self) -> Iterator[list[Token]]:
         src = self.source
         size = len(src)
-        fast = _FAST_CODE.match
-        space = _WS_ONLY.match
+        fast = (_FAST_BTRACE if self.btrace else _FAST_BPFTRACE).match
         keywords, int_types, punct = KEYWORDS, INT_TYPES, PUNCT
-        mode_types = _MODE_TYPES
+        new_tuple = tuple.__new__  # Token(...) without the Python-level __new__
         name_max = BT_TOKEN_MAX if self.btrace else size + 1
+        int_max = LONG_MAX if self.btrace else ULLONG_MAX
         starts = self._line_starts
         line, line_start, next_start = 0, 0, -1  # the line of the last fast token
+        batch: list[Token] = []
         while True:
-            start = space(src, self.pos).end()
-            self.pos = start
-            # Only a `/` (comment) or the start of input (shebang) needs _skip_space.
-            if start >= size or start == 0 or src[start] == "/":
-                if not self._skip_space():
-                    return
-                start = self.pos
-            tok = None
-            m = fast(src, start) if self.mode != TOP else None
-            if m is not None:
-                # Fast path for the commonest code tokens: names and punctuation other than
-                # `/` (which may end a filter); neither spans lines. The rest: _lex_code.
-                end = m.end()
-                word = m.group(1)
-                if word is None:
-                    word = m.group(2)
-                    type_ = punct[word]
-                elif end - start < name_max:
-                    type_ = keywords.get(word)
-                    if type_ is None:
-                        type_ = "INT_TYPE" if word in int_types else "NAME"
-                else:
+            if self.mode != TOP:
+                # Fast path (see _fast_code): the commonest code tokens, with the blanks
+                # before them, in one match; none spans lines. Anything unusual about the
+                # token (too long, too large) leaves type_ None and takes the slow path.
+                pos = self.pos
+                while True:
+                    m = fast(src, pos)
+                    if m is None:
+                        break
+                    kind = m.lastindex
+                    end = m.end()
+                    text = m.group(kind)
+                    start = end - len(text)
                     type_ = None
-                if type_ is not None:
-                    self.pos = end
+                    value = text
+                    if kind == 1:
+                        if end - start < name_max:
+                            type_ = keywords.get(text) or ("INT_TYPE" if text in int_types
+                                                           else "NAME")
+                    elif kind == 2:
+                        type_ = punct[text]
+                    elif kind == 3:
+                        value = int(text)
+                        if value <= int_max:
+                            type_ = "INT"
+                    elif kind == 4:
+                        type_, value = "MAP", text[1:]
+                    elif kind == 5:
+                        type_, value = "VAR", text[1:]
+                    else:
+                        type_, value = "STRING", text[1:-1]
+                    if type_ is None:
+                        break
+                    pos = end
                     if not line_start <= start < next_start:
                         i = bisect.bisect_right(starts, start) - 1
                         line, line_start = i + 1, starts[i]
                         next_start = starts[i + 1] if i + 1 < len(starts) else size + 1
                     col = start - line_start + 1
-                    tok = Token(type_, word, start, end, line, col, line, col + end - start)
-                else:
-                    tok = self._lex_code()
-            elif self.mode != TOP:
-                tok = self._lex_code()
-            else:
-                tok = self._lex_top()
+                    tok = new_tuple(Token, (line, col, line, col + end - start, type_, value,
+                                            start, end))
+                    batch.append(tok)
+                    if kind == 2 and type_ in _MODE_TYPES:
+                        self.pos = pos
+                        self._track_mode(tok)
+                        yield batch
+                        batch = []
+                        if self.mode == TOP:
+                            break
+                self.pos = pos
+            start = _WS_ONLY.match(src, self.pos).end()
+            self.pos = start
+            # Only a `/` (comment) or the start of input (shebang) needs _skip_space.
+            if start >= size or start == 0 or src[start] == "/":
+                if not self._skip_space():
+                    break
+                start = self.pos
+            tok = self._lex_code() if self.mode != TOP else self._lex_top()
             if tok is not None:
-                if tok.type in mode_types:
+                if tok.type in _MODE_TYPES:
                     self._track_mode(tok)
-                yield tok
+                batch.append(tok)
+                yield batch
+                batch = []
             elif self.pos == start:  # nothing consumed and no token: skip one char
                 self.pos += 1
             if self.pos > size:
-                return
+                break
+        if batch:
+            yield batch
 
     def _track_mode(self, tok: Token) -> None:
         t = tok.type

@@ -17,6 +17,8 @@ Table format, per dialect:
 """
 from __future__ import annotations
 
+import functools
+import operator
 import os
 import zlib
 from dataclasses import dataclass, field
@@ -34,12 +36,16 @@ class Tables:
     end: int
     # Per rule, how the driver reduces it (see reduce_plans); derived from `rules`.
     plans: list = field(init=False, repr=False, compare=False)
+    # Per rule, the function from its children to the kept ones (see shaper); derived.
+    shapers: list = field(init=False, repr=False, compare=False)
     # Memo of the parser: (state below, top state, token type) -> top state after the unit
     # reductions the token triggers (see LalrParser.feed). Derived data, filled lazily.
     unit_chains: dict = field(init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "plans", reduce_plans(self.rules))
+        object.__setattr__(self, "shapers", [shaper(plan, rule[1], rule[5]) for plan, rule
+                                             in zip(self.plans, self.rules)])
         object.__setattr__(self, "unit_chains", {})
 
 
@@ -58,6 +64,35 @@ def reduce_plans(rules: list) -> list:
         else:
             out.append(plan)
     return out
+
+
+def shaper(plan, size: int, append_none: int):
+    """None when a rule keeps all its children as they are, else a function from the
+    children to the kept ones: `operator.itemgetter` (C, returns a tuple) when it only
+    drops some, else apply_plan for splices and `[x]` placeholders."""
+    if plan is None or (plan is True and not append_none):  # unit rule, or all kept
+        return None
+    if plan is True:
+        plan = [(i, False, 0) for i in range(size)]
+    steps = tuple(plan)
+    if len(steps) >= 2 and not append_none and not any(sp or n for _, sp, n in steps):
+        return operator.itemgetter(*(i for i, _, _ in steps))
+    return functools.partial(apply_plan, steps, append_none)
+
+
+def apply_plan(steps: tuple, append_none: int, children: list) -> list:
+    """The kept children of one reduction, shaped as lark's tree builder does."""
+    kept = []
+    for i, splice, nones in steps:
+        if nones:
+            kept.extend([None] * nones)
+        if splice:
+            kept.extend(children[i])  # the list a `_rule` reduced to
+        else:
+            kept.append(children[i])
+    if append_none:
+        kept.extend([None] * append_none)
+    return kept
 
 
 def grammar_text(dialect: str) -> str:

@@ -1,10 +1,13 @@
 """lark parse tree -> btc AST. Every node gets the Span of the text it was parsed from."""
 from __future__ import annotations
 
+import functools
 import re
+from types import SimpleNamespace
 
 from btc.diagnostics import Span
 from btc.parser import ast
+from btc.parser.construct import constructor
 from btc.parser.lalr import Token
 
 # Builtin variables of both dialects (bt-language.md §6); anything else bare is an Ident.
@@ -15,8 +18,32 @@ BUILTINS = frozenset(
 _ARG_RE = re.compile(r"s?arg[0-9]")
 
 
+# BUILTINS plus every name _ARG_RE matches: one set lookup per name in the parser.
+_BUILTIN_NAMES = BUILTINS | {f"{s}arg{i}" for s in ("", "s") for i in range(10)}
+
+
 def is_builtin(name: str) -> bool:
-    return name in BUILTINS or bool(_ARG_RE.fullmatch(name))
+    return name in _BUILTIN_NAMES
+
+
+@functools.cache
+def _makers() -> SimpleNamespace:
+    """Positional constructors for the nodes built most often (see construct.py: the
+    keyword `__init__` of frozen nodes is most of the cost of a reduction). Made on first
+    use, not at import, to keep `import btc.parser` cheap."""
+    c = constructor
+    return SimpleNamespace(
+        Int=c(ast.Int, "value", "span"), Str=c(ast.Str, "value", "span"),
+        Builtin=c(ast.Builtin, "name", "span"), Ident=c(ast.Ident, "name", "span"),
+        Var=c(ast.Var, "name", "span"), MapRef=c(ast.MapRef, "name", "keys", "span"),
+        Binary=c(ast.Binary, "op", "lhs", "rhs", "span"),
+        Call=c(ast.Call, "name", "args", "span"), Field=c(ast.Field, "expr", "name", "arrow", "span"),
+        Assign=c(ast.Assign, "target", "value", "span"),
+        ExprStmt=c(ast.ExprStmt, "expr", "span"), Empty=c(ast.Empty, "span"),
+        Block=c(ast.Block, "stmts", "span"), If=c(ast.If, "cond", "then", "orelse", "span"),
+        Rule=c(ast.Rule, "probes", "filter", "body", "span"),
+        Probe=c(ast.Probe, "text", "span"),
+        Span=c(Span, "file", "line", "col", "end_line", "end_col"))
 
 
 class ToAst:
@@ -27,11 +54,12 @@ class ToAst:
         self.filename = filename
         self.dialect = dialect
         self.source = source
+        self.new = _makers()
 
     # ---------------------------------------------------------------- helpers
 
     def tspan(self, tok: Token) -> Span:
-        return Span(self.filename, tok.line, tok.column, tok.end_line, tok.end_column)
+        return self.new.Span(self.filename, tok[0], tok[1], tok[2], tok[3])
 
     # ---------------------------------------------------------------- program
 
@@ -64,10 +92,10 @@ class ToAst:
     def rule(self, span, children):
         probes, *rest = children
         filt = rest[0] if len(rest) == 2 else None
-        return ast.Rule(probes=probes, filter=filt, body=rest[-1], span=span)
+        return self.new.Rule(probes, filt, rest[-1], span)
 
     def probes(self, span, children):
-        return tuple(ast.Probe(text=str(t), span=self.tspan(t)) for t in children)
+        return tuple(self.new.Probe(str(t), self.tspan(t)) for t in children)
 
     def filter(self, span, children):
         return children[1]
@@ -84,7 +112,7 @@ class ToAst:
                     continue
                 stmts.append(stmt)
                 terminable = _is_simple(stmt)
-        return ast.Block(stmts=tuple(stmts), span=span)
+        return self.new.Block(tuple(stmts), span)
 
     def stmt_list(self, span, children):
         out: list[ast.Stmt] = []
@@ -93,7 +121,7 @@ class ToAst:
         return out
 
     def empty(self, span, children):
-        return ast.Empty(span=span)
+        return self.new.Empty(span)
 
     def _as_block(self, body) -> ast.Block:
         if isinstance(body, ast.Block):
@@ -105,7 +133,7 @@ class ToAst:
         other = None
         if orelse:
             other = orelse[0] if isinstance(orelse[0], ast.If) else self._as_block(orelse[0])
-        return ast.If(cond=cond, then=self._as_block(then), orelse=other, span=span)
+        return self.new.If(cond, self._as_block(then), other, span)
 
     def while_stmt(self, span, children):
         return ast.While(cond=children[0], body=children[1], span=span)
@@ -118,7 +146,7 @@ class ToAst:
         return ast.For(var=str(var), map=map_, body=body, span=span)
 
     def assign(self, span, children):
-        return ast.Assign(target=children[0], value=children[1], span=span)
+        return self.new.Assign(children[0], children[1], span)
 
     def compound_assign(self, span, children):
         target, op, value = children
@@ -137,7 +165,7 @@ class ToAst:
                        span=span)
 
     def expr_stmt(self, span, children):
-        return ast.ExprStmt(expr=children[0], span=span)
+        return self.new.ExprStmt(children[0], span)
 
     def incdec_stmt(self, span, children):
         expr = self.post_incdec(span, children)
@@ -163,7 +191,7 @@ class ToAst:
 
     def binary(self, span, children):
         lhs, op, rhs = children
-        return ast.Binary(op=str(op), lhs=lhs, rhs=rhs, span=span)
+        return self.new.Binary(op.value, lhs, rhs, span)  # operator tokens' values are text
 
     def unary(self, span, children):
         op, operand = children
@@ -186,8 +214,7 @@ class ToAst:
 
     def field(self, span, children):
         base, op, name = children
-        return ast.Field(expr=base, name=str(name), arrow=op.type == "ARROW",
-                         span=span)
+        return self.new.Field(base, str(name), op.type == "ARROW", span)
 
     def tuple_index(self, span, children):
         base, _dot, index = children
@@ -198,7 +225,7 @@ class ToAst:
 
     def call(self, span, children):
         name, *args = children
-        return ast.Call(name=str(name), args=tuple(args), span=span)
+        return self.new.Call(str(name), tuple(args), span)
 
     def sizeof(self, span, children):
         arg = children[0]
@@ -214,16 +241,16 @@ class ToAst:
         return ast.Offsetof(fields=fields, expr=base, span=span)
 
     def int(self, span, children):
-        return ast.Int(value=children[0].value, span=span)
+        return self.new.Int(children[0].value, span)
 
     def string(self, span, children):
-        return ast.Str(value=children[0].value, span=span)
+        return self.new.Str(children[0].value, span)
 
     def name(self, span, children):
         word = str(children[0])
         if is_builtin(word):
-            return ast.Builtin(name=word, span=span)
-        return ast.Ident(name=word, span=span)
+            return self.new.Builtin(word, span)
+        return self.new.Ident(word, span)
 
     def positional(self, span, children):
         return ast.Positional(index=children[0].value, span=span)
@@ -233,10 +260,10 @@ class ToAst:
 
     def map(self, span, children):
         keys = tuple(children[1:]) if len(children) > 1 else None
-        return ast.MapRef(name=str(children[0].value), keys=keys, span=span)
+        return self.new.MapRef(str(children[0].value), keys, span)
 
     def var(self, span, children):
-        return ast.Var(name=str(children[0].value), span=span)
+        return self.new.Var(str(children[0].value), span)
 
     def tuple(self, span, children):
         return ast.Tuple(elems=tuple(children), span=span)

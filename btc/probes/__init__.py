@@ -2,18 +2,29 @@
 and attach plans, and list what the running kernel offers.
 
 A leaf package: it imports only the standard library and btc.diagnostics (uprobe symbol
-lookup imports pyelftools lazily).
+lookup imports pyelftools lazily). Names are imported on first use, so that the compiler
+loads only the provider modules a program names (start-up time).
 """
-from btc.probes.base import ArgInfo, ProbeSpec, Provider, RetvalInfo
-from btc.probes.listing import list_probes
-from btc.probes.registry import PROVIDERS, find_provider, provider_names, resolve, resolve_all
-from btc.probes.syscall import raw_syscall_variant
-from btc.probes.syscalls import syscall_number, syscall_table, syscall_tracepoints
-from btc.probes.tracefs_format import TracepointFormat, parse_format, tracepoint_format
+import importlib
 
-__all__ = [
-    "ArgInfo", "ProbeSpec", "Provider", "RetvalInfo", "TracepointFormat", "PROVIDERS",
-    "find_provider", "list_probes", "parse_format", "provider_names", "raw_syscall_variant",
-    "resolve", "resolve_all", "syscall_number", "syscall_table", "syscall_tracepoints",
-    "tracepoint_format",
-]
+import btc.diagnostics  # noqa: F401  the package's one btc dependency (cheap, loaded anyway)
+
+_EXPORTS = {
+    "ArgInfo": "base", "ProbeSpec": "base", "Provider": "base", "RetvalInfo": "base",
+    "list_probes": "listing",
+    "PROVIDERS": "registry", "find_provider": "registry", "provider_names": "registry",
+    "resolve": "registry", "resolve_all": "registry",
+    "raw_syscall_variant": "syscall",
+    "syscall_number": "syscalls", "syscall_table": "syscalls", "syscall_tracepoints": "syscalls",
+    "TracepointFormat": "tracefs_format", "parse_format": "tracefs_format",
+    "tracepoint_format": "tracefs_format",
+}
+
+__all__ = sorted(_EXPORTS)
+
+
+def __getattr__(name: str):
+    module = _EXPORTS.get(name)
+    if module is None:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    return getattr(importlib.import_module(f"{__name__}.{module}"), name)

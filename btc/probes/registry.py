@@ -5,26 +5,60 @@ bpftrace's (PROBE_LIST); btrace knows only full names and needs exactly three pa
 """
 from __future__ import annotations
 
+import importlib
+
 from btc.diagnostics import DIALECTS, BtcError, Span
 from btc.probes.base import ProbeRequest, ProbeSpec, Provider, hint_for, split_spec
-from btc.probes.fentry import FENTRY, FEXIT
-from btc.probes.hardware import HARDWARE
-from btc.probes.interval import INTERVAL
-from btc.probes.kprobe import KPROBE
-from btc.probes.kretprobe import KRETPROBE
-from btc.probes.profile import PROFILE
-from btc.probes.rawtracepoint import RAWTRACEPOINT
-from btc.probes.software import SOFTWARE
-from btc.probes.special import BEGIN, END
-from btc.probes.syscall import SYSCALL
-from btc.probes.tracepoint import TRACEPOINT
-from btc.probes.uprobe import UPROBE, URETPROBE
-from btc.probes.usdt import USDT
 
-PROVIDERS: tuple[Provider, ...] = (
-    BEGIN, END, PROFILE, INTERVAL, SYSCALL, TRACEPOINT, RAWTRACEPOINT, KPROBE, KRETPROBE,
-    UPROBE, URETPROBE, FENTRY, FEXIT, USDT, SOFTWARE, HARDWARE,
+# (module, attribute, name, word, aliases, dialects) of every provider, in order. The names
+# are spelled out here so that resolving `BEGIN` imports the special provider alone, not all
+# sixteen modules (compiler start-up); tests/test_startup.py checks them against the objects.
+_TABLE: tuple[tuple[str, str, str, str, tuple[str, ...], tuple[str, ...]], ...] = (
+    ("special", "BEGIN", "begin", "BEGIN", ("begin",), ("btrace", "bpftrace")),
+    ("special", "END", "end", "END", ("end",), ("btrace", "bpftrace")),
+    ("profile", "PROFILE", "profile", "profile", ("p",), ("btrace", "bpftrace")),
+    ("interval", "INTERVAL", "interval", "interval", ("i",), ("btrace", "bpftrace")),
+    ("syscall", "SYSCALL", "syscall", "syscall", (), ("btrace",)),
+    ("tracepoint", "TRACEPOINT", "tracepoint", "tracepoint", ("t",), ("btrace", "bpftrace")),
+    ("rawtracepoint", "RAWTRACEPOINT", "rawtracepoint", "rawtracepoint", ("rt",), ("bpftrace",)),
+    ("kprobe", "KPROBE", "kprobe", "kprobe", ("k",), ("btrace", "bpftrace")),
+    ("kretprobe", "KRETPROBE", "kretprobe", "kretprobe", ("kr",), ("bpftrace",)),
+    ("uprobe", "UPROBE", "uprobe", "uprobe", ("u",), ("bpftrace",)),
+    ("uprobe", "URETPROBE", "uretprobe", "uretprobe", ("ur",), ("bpftrace",)),
+    ("fentry", "FENTRY", "fentry", "fentry", ("f", "kfunc"), ("bpftrace",)),
+    ("fentry", "FEXIT", "fexit", "fexit", ("fr", "kretfunc"), ("bpftrace",)),
+    ("usdt", "USDT", "usdt", "usdt", ("U",), ("bpftrace",)),
+    ("software", "SOFTWARE", "software", "software", ("s",), ("bpftrace",)),
+    ("hardware", "HARDWARE", "hardware", "hardware", ("h",), ("bpftrace",)),
 )
+
+
+def _load(entry: tuple) -> Provider:
+    return getattr(importlib.import_module(f"btc.probes.{entry[0]}"), entry[1])
+
+
+def __getattr__(name: str):
+    # PROVIDERS: every provider object (imports every provider module; listing needs them)
+    if name == "PROVIDERS":
+        providers = tuple(_load(e) for e in _TABLE)
+        globals()["PROVIDERS"] = providers
+        return providers
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
+
+def _entries(dialect: str) -> dict[str, tuple]:
+    """Every word that names a provider in `dialect` (full names, then aliases) -> its entry."""
+    names: dict[str, tuple] = {}
+    for e in _TABLE:
+        if dialect in e[5]:
+            names[e[3]] = e
+    if dialect == "bpftrace":
+        for e in _TABLE:
+            if dialect in e[5]:
+                for alias in e[4]:
+                    names.setdefault(alias, e)
+    return names
+
 
 # bpftrace accepts these words, but btc has no provider for them
 _UNSUPPORTED_BPFTRACE = ("watchpoint", "asyncwatchpoint", "iter", "self", "w", "aw", "it")
@@ -32,23 +66,14 @@ _UNSUPPORTED_BPFTRACE = ("watchpoint", "asyncwatchpoint", "iter", "self", "w", "
 
 def provider_names(dialect: str) -> dict[str, Provider]:
     """Every word that names a provider in `dialect` (full names, then aliases)."""
-    names: dict[str, Provider] = {}
-    for p in PROVIDERS:
-        if dialect in p.dialects:
-            names[p.word] = p
-    if dialect == "bpftrace":
-        for p in PROVIDERS:
-            if dialect in p.dialects:
-                for alias in p.aliases:
-                    names.setdefault(alias, p)
-    return names
+    return {word: _load(e) for word, e in _entries(dialect).items()}
 
 
 def find_provider(name: str) -> Provider | None:
     """The provider whose canonical name is `name`."""
-    for p in PROVIDERS:
-        if p.name == name:
-            return p
+    for e in _TABLE:
+        if e[2] == name:
+            return _load(e)
     return None
 
 
@@ -57,10 +82,11 @@ def resolve_all(text: str, span: Span | None = None, dialect: str = "btrace") ->
     if dialect not in DIALECTS:
         raise BtcError(f"unknown dialect '{dialect}'", span)
     req = ProbeRequest(text.strip(), split_spec(text.strip()), span, dialect)
-    names = provider_names(dialect)
-    provider = names.get(req.provider)
-    if provider is None:
+    names = _entries(dialect)
+    entry = names.get(req.provider)
+    if entry is None:
         raise _unknown_provider(req, names)
+    provider = _load(entry)
     if dialect == "btrace" and provider.word not in ("BEGIN", "END") and len(req.parts) != 3:
         raise req.not_found()
     return provider.resolve(req)
@@ -74,7 +100,7 @@ def resolve(text: str, span: Span | None = None, dialect: str = "btrace") -> Pro
     return specs
 
 
-def _unknown_provider(req: ProbeRequest, names: dict[str, Provider]) -> BtcError:
+def _unknown_provider(req: ProbeRequest, names: dict[str, tuple]) -> BtcError:
     hint = hint_for(req.provider, [n for n in names if len(n) > 2])
     if req.dialect == "btrace":
         return req.not_found(hint)

@@ -81,7 +81,8 @@ def resolve_counter(req: ProbeRequest, kind: str, events: tuple[PerfEvent, ...],
             raise req.error(f"{kind} count should be a positive integer")
         count = given or ev.default_count
     display = ":".join((kind,) + req.rest)
-    perf = plan("perf_event", type=perf_type, config=ev.config, freq=False, value=count, cpus="all")
+    perf = plan("perf_event", type=perf_type, config=ev.config, freq=False, value=count, cpus="all",
+                event=f"{kind}:{ev.name}")
     return [ProbeSpec(provider=kind, display=display, prog_type=PROG_PERF_EVENT,
                       section="perf_event", plan=perf, dialect=req.dialect, name=ev.name,
                       value=count, support=support)]

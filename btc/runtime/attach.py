@@ -48,7 +48,8 @@ def attach(plan: dict, prog_fd: int) -> Attachment:
         return attach_raw_tracepoint(prog_fd, plan["name"])
     if kind == "perf_event":
         return attach_perf_event(prog_fd, int(plan["type"]), int(plan["config"]),
-                                 bool(plan.get("freq")), int(plan["value"]), plan.get("cpus", "all"))
+                                 bool(plan.get("freq")), int(plan["value"]), plan.get("cpus", "all"),
+                                 plan.get("event", ""))
     if kind == "uprobe":
         return attach_uprobe(prog_fd, plan["path"], int(plan.get("offset", 0)),
                              bool(plan.get("retprobe")), plan.get("pid"))
@@ -90,7 +91,7 @@ def attach_tracepoint(prog_fd: int, category: str, name: str) -> Attachment:
 
 
 def attach_perf_event(prog_fd: int, type_: int, config: int, freq: bool, value: int,
-                      cpus: str = "all") -> Attachment:
+                      cpus: str = "all", event: str = "") -> Attachment:
     """profile (cpus "all": one event per online CPU) and interval (cpus "one")."""
     if value <= 0:
         raise BtcError(f"perf event {'frequency' if freq else 'period'} must be positive")
@@ -98,6 +99,11 @@ def attach_perf_event(prog_fd: int, type_: int, config: int, freq: bool, value: 
     attr.sample_period = value  # the same word is sample_freq when the freq flag is set
     if freq:
         attr.flags |= abi.PERF_ATTR_FLAG_FREQ
+    if type_ == abi.PerfType.HARDWARE and not _has_cpu_pmu():
+        what = event or f"hardware event {config}"
+        raise BtcError(f"cannot attach to {what}: this machine has no hardware "
+                       "PMU (no cpu PMU in /sys/bus/event_source/devices); probe types that work "
+                       f"here: software, {WORKING_PROBES}")
     online = online_cpus()
     targets = [(-1, c) for c in (online if cpus == "all" else online[:1])]
     return _open_and_attach("perf_event", f"type {type_} config {config}", prog_fd, attr, targets)
@@ -125,8 +131,8 @@ def attach_kprobe(prog_fd: int, function: str, offset: int = 0, retprobe: bool =
     if pmu is None:
         raise BtcError(
             f"cannot attach to kprobe:{function}: this kernel has no kprobes "
-            "(no /sys/bus/event_source/devices/kprobe and no tracefs kprobe_events)",
-            hint=f"probe types that work here: {WORKING_PROBES}")
+            "(no /sys/bus/event_source/devices/kprobe and no tracefs kprobe_events); "
+            f"probe types that work here: {WORKING_PROBES}")
     name_buf = ctypes.create_string_buffer(function.encode())
     attr = _perf_attr(pmu, 0)
     if retprobe:
@@ -134,6 +140,16 @@ def attach_kprobe(prog_fd: int, function: str, offset: int = 0, retprobe: bool =
     attr.config1, attr.config2 = syscalls.addr(name_buf), offset
     kind = "kretprobe" if retprobe else "kprobe"
     return _open_and_attach(kind, function, prog_fd, attr, [(-1, 0)])
+
+
+def _has_cpu_pmu() -> bool:
+    import os
+
+    try:
+        names = os.listdir("/sys/bus/event_source/devices")
+    except OSError:
+        return False
+    return any(n in ("cpu", "cpu_core", "cpu_atom") or n.startswith("armv") for n in names)
 
 
 def _perf_attr(type_: int, config: int) -> abi.PerfEventAttr:

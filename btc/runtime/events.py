@@ -17,7 +17,11 @@ _HDR = struct.Struct("<II")
 _U64 = struct.Struct("<Q")
 _I64 = struct.Struct("<q")
 
+_PENDING_MAX = 1024  # printf texts per write
+
 EV_PRINTF, EV_PRINT, EV_PRINT_MAP, EV_CLEAR, EV_ZERO, EV_EXIT, EV_TIME, EV_DELETE = range(1, 9)
+EV_SYSTEM, EV_CAT = 9, 10  # btc.meta: printf-shaped payloads that user space acts on
+EV_JOIN = 11  # btc.meta: JOIN_ARGS x char[JOIN_LEN], id = index into events.join
 
 
 class EventSink:
@@ -33,10 +37,13 @@ class EventSink:
         self.symbols = None  # symbols.RunSymbols, set by bind()
         self._user_symbols = False
         self.sym = None  # output.SymbolText for stacks/ksym/usym, set by bind()
+        self._printf_fns: dict = {}  # printf id -> formatter (printf_compiled), built on use
+        self._pending: list[str] = []  # printf text not yet handed to `out` (one write per batch)
         self._handlers = {
             EV_PRINTF: self._printf, EV_PRINT: self._print, EV_PRINT_MAP: self._print_map,
             EV_CLEAR: self._clear, EV_ZERO: self._zero, EV_EXIT: self._exit, EV_TIME: self._time,
-            EV_DELETE: self._delete,
+            EV_DELETE: self._delete, EV_SYSTEM: self._system, EV_CAT: self._cat,
+            EV_JOIN: self._join,
         }
 
     def bind(self, loaded: LoadedObject, realtime_offset_ns: int = 0) -> None:
@@ -44,6 +51,7 @@ class EventSink:
         self.realtime_offset_ns = realtime_offset_ns
         self.symbols = _symbol_text(loaded, self.dialect)
         self.sym = self.symbols.text()
+        self._printf_fns = {}  # formatters hold `sym`
         self._user_symbols = STACK_MAPS["user"] in loaded.maps or "'usym'" in repr(self.meta)
 
     # -- records -----------------------------------------------------------------------------
@@ -53,6 +61,17 @@ class EventSink:
         if not self.accepting:
             return False
         kind, ident = _HDR.unpack_from(view, 0)
+        if kind == EV_PRINTF:  # the hot path: no payload copy, formatter built once
+            fn = self._printf_fns.get(ident) or self._printf_fn(ident)
+            text, warnings = fn(view, _HDR.size)
+            if self.json:
+                text = output_json_message("printf", text)
+            pending = self._pending
+            pending.append(text)
+            if warnings or len(pending) >= _PENDING_MAX:
+                self._write_pending()
+                self.warn(warnings)
+            return False
         handler = self._handlers.get(kind)
         if handler is not None:
             handler(ident, bytes(view[_HDR.size:]))
@@ -61,11 +80,53 @@ class EventSink:
     def accept_events(self) -> None:
         self.accepting = True
 
+    def _printf_fn(self, ident: int):
+        from btc.runtime.output.printf_compiled import compile_printf
+
+        fn = compile_printf(self.meta["events"]["printf"][ident], self.dialect, self.sym)
+        self._printf_fns[ident] = fn
+        return fn
+
     def _printf(self, ident: int, payload: bytes) -> None:
         desc = self.meta["events"]["printf"][ident]
         text, warnings = output.format_printf(desc, payload, self.dialect, sym=self.sym)
         self.write(output.json_message("printf", text) if self.json else text)
         self.warn(warnings)
+
+    def _system(self, ident: int, payload: bytes) -> None:
+        """system(fmt, ...): run the formatted command with /bin/sh; its output joins ours."""
+        import subprocess
+
+        desc = self.meta["events"]["printf"][ident]
+        cmd, _ = output.format_printf(desc, payload, self.dialect, sym=self.sym)
+        self.out.flush()
+        done = subprocess.run(["/bin/sh", "-c", cmd], stdout=subprocess.PIPE, check=False)
+        self.write(done.stdout.decode("utf-8", "surrogateescape"))
+
+    def _join(self, ident: int, payload: bytes) -> None:
+        from btc.meta import JOIN_ARGS, JOIN_LEN
+
+        sep = self.meta["events"]["join"][ident].encode("utf-8", "surrogateescape")
+        parts = []
+        for i in range(JOIN_ARGS):
+            s = payload[i * JOIN_LEN:(i + 1) * JOIN_LEN].split(b"\0", 1)[0]
+            if not s and i > 0 and not any(payload[i * JOIN_LEN:]):
+                break
+            parts.append(s)
+        text = sep.join(parts).decode("utf-8", "surrogateescape")
+        self.write(output.json_message("join", text) if self.json else text + "\n")
+
+    def _cat(self, ident: int, payload: bytes) -> None:
+        """cat(fmt, ...): print the named file's contents (bpftrace's error text if unreadable)."""
+        desc = self.meta["events"]["printf"][ident]
+        path, _ = output.format_printf(desc, payload, self.dialect, sym=self.sym)
+        try:
+            with open(path, "rb") as f:
+                data = f.read()
+        except OSError as e:
+            self.warn([f"ERROR: failed to open file '{path}': {e.strerror}"])
+            return
+        self.write(data.decode("utf-8", "surrogateescape"))
 
     def _print(self, ident: int, payload: bytes) -> None:
         td = self.meta["events"]["print"][ident]
@@ -146,7 +207,11 @@ class EventSink:
         return _U64.unpack_from(value, 0)[0] if value else 0
 
     def check_lost(self) -> None:
-        """bpftrace prints `Lost N events` whenever the counter grew since the last poll."""
+        """bpftrace prints `Lost N events` whenever the counter grew since the last poll.
+        Called after every poll: the batch of printf text goes out here, flushed so that a
+        reader of a pipe sees it within one poll."""
+        if self._pending:
+            self.flush()
         n = self.lost_count()
         if n > self.lost_seen:
             grew, self.lost_seen = n - self.lost_seen, n
@@ -165,17 +230,32 @@ class EventSink:
         self.write(output.json_attached_probes(n) if self.json else output.attach_banner(n))
 
     def write(self, text: str) -> None:
+        if self._pending:
+            self._write_pending()
         if text:
             self.out.write(text)
 
+    def _write_pending(self) -> None:
+        if self._pending:
+            self.out.write("".join(self._pending))
+            self._pending.clear()
+
     def warn(self, lines: list[str]) -> None:
         if lines:
+            self._write_pending()
             self.out.flush()  # keep program order in a merged 2>&1 stream
             for line in lines:
                 print(line, file=sys.stderr)
 
     def flush(self) -> None:
+        self._write_pending()
         self.out.flush()
+
+
+def output_json_message(kind: str, text: str) -> str:
+    from btc.runtime.output.json_out import json_message
+
+    return json_message(kind, text)
 
 
 def _symbol_text(loaded: LoadedObject, dialect: str):

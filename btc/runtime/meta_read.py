@@ -8,19 +8,19 @@ from __future__ import annotations
 
 import struct
 import time
-from dataclasses import dataclass
 
 from btc.diagnostics import BtcError
 from btc.runtime import kernel_facts
-from btc.runtime.objfile import parse_object
+from btc.runtime.objfile import parse_meta, parse_object
 
 META_VERSION = 1  # the version of btc/meta.py this runtime reads
 
 
-def read_meta(obj: bytes, check_kernel: bool = True) -> dict:
+def read_meta(obj: bytes, check_kernel: bool = True, whole: bool = True) -> dict:
     """The object's metadata, refused (one plain line) when this btc cannot read it or, with
-    `check_kernel`, when the object was built for a kernel whose layouts differ from this one."""
-    meta = parse_object(obj).meta
+    `check_kernel`, when the object was built for a kernel whose layouts differ from this one.
+    `whole`: parse (and so check) the whole object, not only its metadata section."""
+    meta = parse_object(obj).meta if whole else parse_meta(obj)
     version = meta.get("version")
     if version != META_VERSION:
         raise BtcError(f"the object's metadata is version {version!r}, this btc reads version "
@@ -40,12 +40,15 @@ class Clocks:
         self.tai_offset_ns = time.clock_gettime_ns(time.CLOCK_TAI) - boot
 
 
-@dataclass
 class LoadValues:
-    """Values known only when a run starts, patched into `.rodata` besides `$N` and `$#`."""
+    """Values known only when a run starts, patched into `.rodata` besides `$N` and `$#`.
+    (A plain class: a dataclass costs ~1 ms to define, on the start-up path.)"""
 
-    target_pid: int = 0  # `-p PID`; 0 = every process
-    cpid: int = 0  # pid of `-c CMD`; 0 without one
+    __slots__ = ("target_pid", "cpid")
+
+    def __init__(self, target_pid: int = 0, cpid: int = 0):
+        self.target_pid = target_pid  # `-p PID`; 0 = every process
+        self.cpid = cpid  # pid of `-c CMD`; 0 without one
 
 
 def rodata_image(meta: dict, params: list[str], dialect: str, clocks: Clocks | None = None,
@@ -92,7 +95,19 @@ def _slot_value(slot: dict, params: list[str], dialect: str, clocks: Clocks,
         return struct.pack("<Q", values.target_pid)
     if role == "cpid":
         return struct.pack("<Q", values.cpid)
+    if role == "kaddr":
+        return struct.pack("<Q", _kernel_address(slot["name"]))
     raise BtcError(f"the object needs a load-time value this btc does not know: {role!r}")
+
+
+def _kernel_address(name: str) -> int:
+    """kaddr(): looked up at every load, since KASLR moves the kernel at each boot."""
+    from btc.runtime.symbols import Symbolizer
+
+    addr = Symbolizer().kaddr(name)
+    if addr is None:
+        raise BtcError(f"kaddr: unknown kernel symbol '{name}' (not in /proc/kallsyms)")
+    return addr
 
 
 def _param_bytes(index: int, t: dict, params: list[str], dialect: str) -> bytes:

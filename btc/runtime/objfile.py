@@ -88,6 +88,21 @@ def parse_object(elf_bytes: bytes, what: str = "BPF object") -> ObjectFile:
         raise BtcError(f"{what} is truncated or corrupt ({type(e).__name__}: {e})") from None
 
 
+def parse_meta(elf_bytes: bytes, what: str = "BPF object") -> dict:
+    """The `.btc.meta` dict alone (no symbols, relocations or BTF): what a cache check, the
+    CLI's warnings and the run's set-up need, at a fraction of `parse_object`'s cost."""
+    if not isinstance(elf_bytes, (bytes, bytearray, memoryview)) or bytes(elf_bytes[:4]) != b"\x7fELF":
+        raise BtcError(f"{what} is not an ELF file")
+    try:
+        elf = _Elf(bytes(elf_bytes), what)
+        i = elf.index(".btc.meta")
+        return _decode_meta(None if i < 0 else elf.section_data(i))
+    except BtcError:
+        raise
+    except (struct.error, ValueError, KeyError, IndexError, UnicodeDecodeError) as e:
+        raise BtcError(f"{what} is truncated or corrupt ({type(e).__name__}: {e})") from None
+
+
 def executable_sections(elf_bytes: bytes) -> list[tuple[str, bytes]]:
     """(name, contents) of every non-empty executable section: for checks on fresh objects."""
     elf = _Elf(bytes(elf_bytes), "BPF object")
@@ -159,6 +174,20 @@ class _Elf:
         return -1
 
 
+def _decode_meta(raw: bytes | None) -> dict:
+    if raw is None:
+        raise BtcError("the BPF object has no .btc.meta section (not built by btc)")
+    try:
+        meta = json.loads(raw.rstrip(b"\0").decode("utf-8"))
+    except (UnicodeDecodeError, json.JSONDecodeError) as e:
+        raise BtcError(f"the object's .btc.meta is not valid JSON ({e})") from None
+    if not isinstance(meta, dict) or not isinstance(meta.get("programs"), list):
+        raise BtcError("the object's .btc.meta has no `programs` list")
+    if not isinstance(meta.get("maps", []), list):
+        raise BtcError("the object's .btc.meta `maps` is not a list")
+    return meta
+
+
 def _cstr(table: bytes, off: int) -> str:
     end = table.index(b"\0", off)
     return table[off:end].decode("utf-8")
@@ -189,18 +218,7 @@ class _Reader:
         return None if i < 0 else self.elf.section_data(i)
 
     def _meta(self) -> dict:
-        raw = self._section_data(".btc.meta")
-        if raw is None:
-            raise BtcError("the BPF object has no .btc.meta section (not built by btc)")
-        try:
-            meta = json.loads(raw.rstrip(b"\0").decode("utf-8"))
-        except (UnicodeDecodeError, json.JSONDecodeError) as e:
-            raise BtcError(f"the object's .btc.meta is not valid JSON ({e})") from None
-        if not isinstance(meta, dict) or not isinstance(meta.get("programs"), list):
-            raise BtcError("the object's .btc.meta has no `programs` list")
-        if not isinstance(meta.get("maps", []), list):
-            raise BtcError("the object's .btc.meta `maps` is not a list")
-        return meta
+        return _decode_meta(self._section_data(".btc.meta"))
 
     def _license(self) -> bytes:
         raw = self._section_data("license")

@@ -135,6 +135,12 @@ def verifier_error(spec: ProgSpec, log: str, err: int) -> VerifierError:
         col = max(src.col, 1)
         span = Span(spec.source_name or src.file, src.line, col, src.line, col + 1)
     name = errno.errorcode.get(err, str(err))
+    if spec.prog_type == abi.ProgType.TRACING:
+        from btc.runtime.attach import WORKING_PROBES
+
+        return VerifierError(f"cannot load {where}: btc cannot load fentry/fexit programs "
+                             f"(no BTF attach support in its loader, and this kernel has no "
+                             f"fentry); probe types that work here: {WORKING_PROBES}", None, log, err, None)
     text = f"the BPF verifier rejected {where}: {message or name}"
     hint = None
     if src is not None and span is None:

@@ -7,11 +7,8 @@ from __future__ import annotations
 
 import ctypes
 import os
-import shlex
 import signal
-import subprocess
 import sys
-from dataclasses import dataclass
 
 from btc.diagnostics import BtcError
 from btc.runtime import meta_read
@@ -27,20 +24,28 @@ _TOOL_NAME = {"btrace": b"btrace", "bpftrace": b"bpftrace"}
 PR_SET_NAME = 15  # include/uapi/linux/prctl.h
 
 
-@dataclass
 class RunOptions:
-    pid: int | None = None
-    cmd: str | None = None
-    quiet: bool = False
-    verbose: bool = False
-    output: str | None = None
-    fmt: str = "text"
-    unsafe: bool = False
+    """How to run (a plain class: a dataclass costs ~1 ms to define, on the start-up path)."""
+
+    __slots__ = ("pid", "cmd", "quiet", "verbose", "output", "fmt", "unsafe")
+
+    def __init__(self, pid: int | None = None, cmd: str | None = None, quiet: bool = False,
+                 verbose: bool = False, output: str | None = None, fmt: str = "text",
+                 unsafe: bool = False):
+        self.pid, self.cmd, self.quiet, self.verbose = pid, cmd, quiet, verbose
+        self.output, self.fmt, self.unsafe = output, fmt, unsafe
+
+
+def _check_unsafe(meta: dict, allowed: bool) -> None:
+    """system() and signal() run only with --unsafe (bpftrace's wording)."""
+    used = meta.get("events", {}).get("unsafe") or []
+    if used and not allowed:
+        raise BtcError(f"{used[0]}() is an unsafe function being used in safe mode")
 
 
 def run_object(obj: bytes, params: list[str], opts: RunOptions) -> int:
     """Run a compiled object until exit(), Ctrl-C, SIGTERM or the end of `-c CMD`."""
-    meta = meta_read.read_meta(obj)
+    meta = meta_read.read_meta(obj, whole=False)  # load_object parses (and checks) the rest
     out = open(opts.output, "w", encoding="utf-8", errors="surrogateescape") if opts.output \
         else sys.stdout
     session = Session(obj, meta, params, opts, out)
@@ -61,7 +66,7 @@ class Session:
         self.loaded: LoadedObject | None = None
         self.ringbuf: RingBuffer | None = None
         self.attachments: list[Attachment] = []
-        self.child: subprocess.Popen | None = None
+        self.child = None  # subprocess.Popen of `-c CMD`
         self._child_gate: int | None = None
         self.stop_requested = False
         self.interrupted = False
@@ -70,6 +75,7 @@ class Session:
     # -- lifecycle ---------------------------------------------------------------------------
 
     def run(self) -> int:
+        _check_unsafe(self.meta, self.opts.unsafe)
         check_bpf_available()
         raise_memlock_limit()
         _check_target_pid(self.opts.pid)
@@ -147,6 +153,9 @@ class Session:
         `cpid`). `_release_child` lets it go once every probe is attached."""
         if not self.opts.cmd:
             return
+        import shlex  # only with -c: keeps `btc run` start-up lean
+        import subprocess
+
         try:
             argv = shlex.split(self.opts.cmd)
         except ValueError as e:

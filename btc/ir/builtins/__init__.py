@@ -8,11 +8,12 @@ from __future__ import annotations
 import functools
 
 from btc.ir.builtins.base import FuncDesc, VarDesc
-from btc.ir.builtins import actions, aggregations, values, variables
+from btc.ir.builtins import actions, aggregations, symbolic, values, variables
 
 _VARS: dict[str, VarDesc] = {v.name: v for v in variables.VARIABLES}
 _FUNCS: dict[str, FuncDesc] = {
-    f.name: f for fam in (actions.FUNCTIONS, aggregations.FUNCTIONS, values.FUNCTIONS) for f in fam
+    f.name: f for fam in (actions.FUNCTIONS, aggregations.FUNCTIONS, values.FUNCTIONS,
+                    symbolic.FUNCTIONS) for f in fam
 }
 
 

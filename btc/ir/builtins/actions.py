@@ -7,6 +7,7 @@ from __future__ import annotations
 from btc.ir import nodes as ir
 from btc.ir import typecheck
 from btc.ir.builtins.base import BOTH, FuncDesc
+from btc.ir.types import UINT64, StrType
 from btc.parser import ast
 
 DEFAULT_TIME_FMT = "%H:%M:%S\n"
@@ -24,6 +25,61 @@ def _printf(lw, call: ast.Call) -> ir.Stmt | None:
         lw.warn(msg, span)
     fid = lw.add_printf(fmt_ast.value, tuple(a.type for a in args), call.span)
     return ir.Printf(fmt_id=fid, args=args, span=call.span)
+
+
+def _formatted(action: str):
+    """system(fmt, ...) and cat(fmt, ...): a printf-shaped event that user space acts on."""
+
+    def lower(lw, call: ast.Call) -> ir.Stmt | None:
+        got = _printf(lw, call)
+        if got is None:
+            return None
+        return ir.Printf(fmt_id=got.fmt_id, args=got.args, action=action, span=call.span)
+
+    return lower
+
+
+def _join(lw, call: ast.Call) -> ir.Stmt | None:
+    """join(argv[, sep]): a NULL-terminated char ** read in BPF (btc.meta.JOIN_ARGS strings of
+    at most JOIN_LEN - 1 bytes each), printed joined by `sep` (default " ") and a newline."""
+    ptr = lw.expr(call.args[0])
+    if not lw.is_int(ptr):
+        lw.error(f"join() expects an integer or a pointer ({ptr.type} provided)", call.args[0].span)
+        return None
+    sep = b" "
+    if len(call.args) > 1:
+        a = call.args[1]
+        if not isinstance(a, ast.Str):
+            lw.error("join: the separator must be a string literal", a.span)
+            return None
+        sep = a.value.encode("utf-8", "surrogateescape") if isinstance(a.value, str) else a.value
+    user = ir.Const(value=1 if lw.user_pointers() else 0, type=UINT64, span=call.span)
+    sep_c = ir.StrConst(value=sep, type=StrType(len(sep) + 1), span=call.span)
+    return ir.ExprStmt(expr=ir.Call(name="join", args=(ptr, sep_c, user), type=UINT64,
+                                    span=call.span), span=call.span)
+
+
+def _signal(lw, call: ast.Call) -> ir.Stmt | None:
+    """signal(9), signal("KILL"), signal("SIGKILL") or signal(SIGKILL): bpf_send_signal."""
+    import signal as _sig
+
+    a = call.args[0]
+    name = getattr(a, "value", None) if isinstance(a, ast.Str) else getattr(a, "name", None)
+    if name is not None:
+        key = name if name.startswith("SIG") else "SIG" + name
+        try:
+            num = int(_sig.Signals[key])
+        except KeyError:
+            lw.error(f"Invalid string for signal: {name}", a.span)
+            return None
+        value: ir.Expr = ir.Const(value=num, type=UINT64, span=a.span)
+    else:
+        value = lw.int_expr(a, "signal")
+        if isinstance(value, ir.Const) and not 1 <= value.value <= 64:
+            lw.error(f"sig number should be in [1, 64] ({value.value} provided)", a.span)
+            return None
+    call_ir = ir.Call(name="signal", args=(value,), type=UINT64, span=call.span)
+    return ir.ExprStmt(expr=call_ir, span=call.span)
 
 
 def _print(lw, call: ast.Call) -> ir.Stmt | None:
@@ -108,10 +164,10 @@ FUNCTIONS: tuple[FuncDesc, ...] = (
     FuncDesc("clear", "action", BOTH, 1, 1, _map_wide("clear")),
     FuncDesc("zero", "action", BOTH, 1, 1, _map_wide("zero")),
     FuncDesc("delete", "action", BOTH, 1, 2, _delete),
-    FuncDesc("system", "action", ("bpftrace",), 1, 65, None, supported=False),
-    FuncDesc("cat", "action", ("bpftrace",), 1, 65, None, supported=False),
-    FuncDesc("join", "action", ("bpftrace",), 1, 2, None, supported=False),
-    FuncDesc("signal", "action", ("bpftrace",), 1, 1, None, supported=False),
+    FuncDesc("system", "action", ("bpftrace",), 1, 65, _formatted("system")),
+    FuncDesc("cat", "action", ("bpftrace",), 1, 65, _formatted("cat")),
+    FuncDesc("join", "action", ("bpftrace",), 1, 2, _join),
+    FuncDesc("signal", "action", ("bpftrace",), 1, 1, _signal),
     FuncDesc("override", "action", ("bpftrace",), 1, 1, None, supported=False),
     FuncDesc("debugf", "action", ("bpftrace",), 1, 65, None, supported=False),
     FuncDesc("unwatch", "action", ("bpftrace",), 1, 1, None, supported=False),

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from btc.ir import nodes as ir
 from btc.ir.builtins.base import BOTH, BPFTRACE, FuncDesc
-from btc.ir.types import UINT64, StackType, StrType
+from btc.ir.types import UINT64, BufType, InetType, StackType, StrType
 from btc.parser import ast
 
 DEFAULT_STRLEN = 64  # bpftrace ≤0.22's max_strlen; 0.23's 1024 would not fit the BPF stack
@@ -83,14 +83,88 @@ def _stack(kind: str):
     return lower
 
 
-_UNSUPPORTED = ("ksym", "usym", "kaddr", "uaddr", "ntop", "pton", "macaddr", "buf",
-                "strcontains", "strftime", "strerror", "cgroupid", "cgroup_path", "path",
-                "reg", "kptr", "uptr", "bswap", "skboutput", "percpu_kaddr", "len", "offsetof")
+def _strcontains(lw, call: ast.Call) -> ir.Expr | None:
+    hay, needle = lw.expr(call.args[0]), lw.expr(call.args[1])
+    for v, src in ((hay, call.args[0]), (needle, call.args[1])):
+        if not isinstance(v.type, StrType):
+            lw.error(f"strcontains() expects string arguments ({v.type} provided)", src.span)
+            return None
+    return ir.Call(name="strcontains", args=(hay, needle), type=lw.bool_t, span=call.span)
+
+
+BUF_MAX = 64  # bytes kept by buf(); bpftrace's default is larger, the BPF stack is not
+
+
+def _buf(lw, call: ast.Call) -> ir.Expr | None:
+    src = lw.expr(call.args[0])
+    if isinstance(src.type, StrType):  # a string value: its bytes (up to the NUL's slot)
+        n = src.type.size()
+        if len(call.args) > 1:
+            n = min(n, lw.const_arg(call.args[1], "buf", "length") or n)
+        return ir.Call(name="buf", args=(src,), type=BufType(length=min(n, BUF_MAX)), span=call.span)
+    if not lw.is_int(src):
+        lw.error(f"buf() expects an integer, pointer or string ({src.type} provided)", call.args[0].span)
+        return None
+    if len(call.args) < 2:
+        lw.error("buf() needs a length for a pointer", call.span)
+        return None
+    n = lw.const_arg(call.args[1], "buf", "length")
+    if n is None:
+        return None
+    if not 1 <= n <= BUF_MAX:
+        lw.error(f"buf: length must be 1..{BUF_MAX} in btc ({n} provided)", call.args[1].span)
+        return None
+    user = ir.Const(value=1 if lw.user_pointers() else 0, type=UINT64, span=call.span)
+    return ir.Call(name="buf", args=(src, user), type=BufType(length=n), span=call.span)
+
+
+def _len(lw, call: ast.Call) -> ir.Expr | None:
+    from btc.ir.lower import for_kv_type
+
+    m = call.args[0]
+    if not (isinstance(m, ast.MapRef) and m.keys is None):
+        lw.error("len() expects a map as its argument", m.span)
+        return None
+    name = lw.map_name(m)
+    lw.note_map_use(name, m.span)
+    if for_kv_type(lw, name, m.span) is None:
+        return None
+    return ir.MapLen(map=name, type=UINT64, span=call.span)
+
+
+AF_INET, AF_INET6 = 2, 10  # include/linux/socket.h
+
+
+def _ntop(lw, call: ast.Call) -> ir.Expr | None:
+    args = [lw.expr(a) for a in call.args]
+    if len(args) == 1:
+        addr = args[0]
+        af = ir.Const(value=AF_INET6 if isinstance(addr.type, StrType) else AF_INET, type=UINT64,
+                      span=call.span)
+    else:
+        af, addr = args
+        if not lw.is_int(af):
+            lw.error(f"ntop() expects an integer address family ({af.type} provided)", call.args[0].span)
+            return None
+    if not (lw.is_int(addr) or isinstance(addr.type, StrType)):
+        lw.error(f"ntop() expects an integer or a 16-byte array ({addr.type} provided)",
+                 call.args[-1].span)
+        return None
+    return ir.Call(name="ntop", args=(af, addr), type=InetType(), span=call.span)
+
+
+_UNSUPPORTED = ("ksym", "usym", "kaddr", "uaddr", "pton", "macaddr",
+                "strftime", "strerror", "cgroupid", "cgroup_path", "path",
+                "reg", "kptr", "uptr", "bswap", "skboutput", "percpu_kaddr", "offsetof")
 
 FUNCTIONS: tuple[FuncDesc, ...] = (
     FuncDesc("str", "value", BOTH, 1, 2, _str),
     FuncDesc("strncmp", "value", BPFTRACE, 3, 3, _strncmp),
     FuncDesc("has_key", "value", BPFTRACE, 2, 2, _has_key),
+    FuncDesc("strcontains", "value", BPFTRACE, 2, 2, _strcontains),
+    FuncDesc("buf", "value", BPFTRACE, 1, 2, _buf),
+    FuncDesc("ntop", "value", BPFTRACE, 1, 2, _ntop),
+    FuncDesc("len", "value", BPFTRACE, 1, 1, _len),
     FuncDesc("nsecs", "value", BPFTRACE, 0, 1, _nsecs),
     FuncDesc("kstack", "value", BPFTRACE, 0, 2, _stack("kernel")),
     FuncDesc("ustack", "value", BPFTRACE, 0, 2, _stack("user")),

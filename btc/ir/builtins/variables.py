@@ -30,7 +30,7 @@ VARIABLES: tuple[VarDesc, ...] = (
     VarDesc("jiffies", BPFTRACE, UINT64),
     VarDesc("numaid", BPFTRACE, UINT32),
     VarDesc("cpid", BPFTRACE, UINT32),
-    VarDesc("func", BPFTRACE, None, supported=False),
+    VarDesc("func", BPFTRACE, None),  # a string constant (btc.ir.builtins.symbolic)
     VarDesc("username", BPFTRACE, None, supported=False),
     VarDesc("ctx", BPFTRACE, None, supported=False),
 )

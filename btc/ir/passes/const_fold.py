@@ -6,7 +6,7 @@ from __future__ import annotations
 from btc.ir import nodes as ir
 from btc.ir.consts import binop, wrap
 from btc.ir.types import IntType
-from btc.ir.walk import is_pure, map_functions, rewrite_expr, rewrite_stmt_exprs
+from btc.ir.walk import is_pure, map_functions, replace, rewrite_expr, rewrite_stmt_exprs
 
 NAME = "const_fold"
 
@@ -18,13 +18,11 @@ def run(prog: ir.Program) -> ir.Program:
 
 
 def _function(fn: ir.Function) -> ir.Function:
-    import dataclasses
-
     filt = rewrite_expr(fn.filter, fold) if fn.filter is not None else None
     body = tuple(rewrite_stmt_exprs(s, fold) for s in fn.body)
     if filt is fn.filter and all(a is b for a, b in zip(body, fn.body)):
         return fn
-    return dataclasses.replace(fn, filter=filt, body=body)
+    return replace(fn, filter=filt, body=body)
 
 
 def fold(e: ir.Expr) -> ir.Expr:

@@ -9,10 +9,8 @@
 """
 from __future__ import annotations
 
-import dataclasses
-
 from btc.ir import nodes as ir
-from btc.ir.walk import function_exprs, is_pure, map_functions
+from btc.ir.walk import function_exprs, is_pure, map_functions, replace
 
 NAME = "dce"
 
@@ -24,12 +22,24 @@ def run(prog: ir.Program) -> ir.Program:
 
 
 def _function(fn: ir.Function) -> ir.Function:
-    read = {e.name for e in function_exprs(fn) if isinstance(e, ir.LocalGet)}
-    body = _block(fn.body, read)
-    return fn if body is fn.body else dataclasses.replace(fn, body=body)
+    body = _block(fn.body, _Reads(fn))
+    return fn if body is fn.body else replace(fn, body=body)
 
 
-def _block(stmts: tuple[ir.Stmt, ...], read: set[str]) -> tuple[ir.Stmt, ...]:
+class _Reads:
+    """The locals a function reads, found on the first question: walking every expression
+    is most of this pass, and only functions that set bpftrace locals ask."""
+
+    def __init__(self, fn: ir.Function):
+        self.fn, self.names = fn, None
+
+    def __contains__(self, name: str) -> bool:
+        if self.names is None:
+            self.names = {e.name for e in function_exprs(self.fn) if isinstance(e, ir.LocalGet)}
+        return name in self.names
+
+
+def _block(stmts: tuple[ir.Stmt, ...], read: _Reads) -> tuple[ir.Stmt, ...]:
     """The block without dead statements; `stmts` itself when nothing changed."""
     out: list[ir.Stmt] = []
     for s in stmts:
@@ -40,19 +50,19 @@ def _block(stmts: tuple[ir.Stmt, ...], read: set[str]) -> tuple[ir.Stmt, ...]:
     return stmts if same else tuple(out)
 
 
-def _stmt(s: ir.Stmt, read: set[str]) -> list[ir.Stmt]:
+def _stmt(s: ir.Stmt, read: _Reads) -> list[ir.Stmt]:
     if isinstance(s, ir.If):
         return _if(s, read)
     if isinstance(s, ir.While):
         if isinstance(s.cond, ir.Const) and s.cond.value == 0:
             return []
         body = _block(s.body, read)
-        return [s if body is s.body else dataclasses.replace(s, body=body)]
+        return [s if body is s.body else replace(s, body=body)]
     if isinstance(s, ir.Unroll):
         body = _block(s.body, read)
         if not body:
             return []
-        return [s if body is s.body else dataclasses.replace(s, body=body)]
+        return [s if body is s.body else replace(s, body=body)]
     if isinstance(s, ir.ExprStmt):
         return [] if is_pure(s.expr) else [s]
     if isinstance(s, ir.LocalSet) and s.name not in read:
@@ -60,7 +70,7 @@ def _stmt(s: ir.Stmt, read: set[str]) -> list[ir.Stmt]:
     return [s]
 
 
-def _if(s: ir.If, read: set[str]) -> list[ir.Stmt]:
+def _if(s: ir.If, read: _Reads) -> list[ir.Stmt]:
     if isinstance(s.cond, ir.Const):
         taken = s.then if s.cond.value != 0 else s.orelse
         return list(_block(taken, read))
@@ -69,4 +79,4 @@ def _if(s: ir.If, read: set[str]) -> list[ir.Stmt]:
         return [] if is_pure(s.cond) else [ir.ExprStmt(expr=s.cond, span=s.span)]
     if then is s.then and orelse is s.orelse:
         return [s]
-    return [dataclasses.replace(s, then=then, orelse=orelse)]
+    return [replace(s, then=then, orelse=orelse)]

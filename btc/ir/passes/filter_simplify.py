@@ -9,11 +9,9 @@
 """
 from __future__ import annotations
 
-import dataclasses
-
 from btc.ir import nodes as ir
 from btc.ir.types import IntType
-from btc.ir.walk import map_functions, rewrite_expr
+from btc.ir.walk import map_functions, replace, rewrite_expr
 
 NAME = "filter_simplify"
 
@@ -30,11 +28,11 @@ def _function(fn: ir.Function) -> ir.Function:
     body = _block(fn.body)
     if isinstance(filt, ir.Const):
         if filt.value == 0:
-            return dataclasses.replace(fn, filter=None, body=())
+            return replace(fn, filter=None, body=())
         filt = None
     if filt is fn.filter and body is fn.body:
         return fn
-    return dataclasses.replace(fn, filter=filt, body=body)
+    return replace(fn, filter=filt, body=body)
 
 
 def _block(stmts: tuple[ir.Stmt, ...]) -> tuple[ir.Stmt, ...]:
@@ -47,15 +45,15 @@ def _stmt(s: ir.Stmt) -> ir.Stmt:
         cond, then, orelse = simplify_cond(s.cond), _block(s.then), _block(s.orelse)
         if cond is s.cond and then is s.then and orelse is s.orelse:
             return s
-        return dataclasses.replace(s, cond=cond, then=then, orelse=orelse)
+        return replace(s, cond=cond, then=then, orelse=orelse)
     if isinstance(s, ir.While):
         cond, body = simplify_cond(s.cond), _block(s.body)
         if cond is s.cond and body is s.body:
             return s
-        return dataclasses.replace(s, cond=cond, body=body)
+        return replace(s, cond=cond, body=body)
     if isinstance(s, ir.Unroll):
         body = _block(s.body)
-        return s if body is s.body else dataclasses.replace(s, body=body)
+        return s if body is s.body else replace(s, body=body)
     return s
 
 
@@ -78,7 +76,7 @@ def _truth(e: ir.Expr) -> ir.Expr:
     if isinstance(e, ir.Logical):
         lhs, rhs = _truth(e.lhs), _truth(e.rhs)
         if lhs is not e.lhs or rhs is not e.rhs:
-            e = dataclasses.replace(e, lhs=lhs, rhs=rhs)
+            e = replace(e, lhs=lhs, rhs=rhs)
     return e
 
 
@@ -86,10 +84,10 @@ def _normalize(e: ir.Expr) -> ir.Expr:
     if isinstance(e, ir.Unary) and e.op == "!" and isinstance(e.operand, ir.Binary) \
             and e.operand.op in NEGATE:
         inner = e.operand
-        return dataclasses.replace(inner, op=NEGATE[inner.op], span=e.span)
+        return replace(inner, op=NEGATE[inner.op], span=e.span)
     if isinstance(e, ir.Binary) and e.op in MIRROR and isinstance(e.lhs, ir.Const) \
             and not isinstance(e.rhs, ir.Const):
-        return dataclasses.replace(e, op=MIRROR[e.op], lhs=e.rhs, rhs=e.lhs)
+        return replace(e, op=MIRROR[e.op], lhs=e.rhs, rhs=e.lhs)
     return e
 
 

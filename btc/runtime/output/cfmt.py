@@ -75,7 +75,8 @@ def _hexfloat(value: float, spec: Spec) -> str:
     upper = spec.conv == "A"
     if math.isinf(value) or math.isnan(value):
         body = ("inf" if math.isinf(value) else "nan")
-        sign = "-" if math.copysign(1, value) < 0 and not math.isnan(value) else ""
+        negative = math.copysign(1, value) < 0 and not math.isnan(value)
+        sign = "-" if negative else "+" if "+" in spec.flags else " " if " " in spec.flags else ""
         text = sign + body
         return _pad(text.upper() if upper else text, spec, False)
     sign = "-" if math.copysign(1, value) < 0 else "+" if "+" in spec.flags else \

@@ -64,7 +64,26 @@ def value_from_bytes(td: TypeDesc, buf: bytes, off: int = 0):
         return (pid & 0xFFFFFFFF) << 64 | addr
     if kind == "tuple":
         return tuple(value_from_bytes(f["t"], buf, off + f["off"]) for f in td["fields"])
+    if kind == "inet":
+        return inet_text(bytes(buf[off:off + 24]))
+    if kind == "buf":
+        n = min(struct.unpack_from("<Q", buf, off)[0], td["len"])
+        return RawBuf(bytes(buf[off + 8:off + 8 + n]))
     return None
+
+
+class RawBuf(bytes):
+    """A `buf()` value: raw bytes printed with escapes (%r, %rx, %rh; print shows %r)."""
+
+
+def inet_text(raw: bytes) -> bytes:
+    """`ntop()`: `u64 af; u8 addr[16]` as the address text (AF_INET 2, AF_INET6 10)."""
+    import socket
+
+    af = struct.unpack_from("<Q", raw, 0)[0]
+    if af == socket.AF_INET6:
+        return socket.inet_ntop(socket.AF_INET6, raw[8:24]).encode()
+    return socket.inet_ntop(socket.AF_INET, raw[8:12]).encode()
 
 
 def column(td: TypeDesc, raw: np.ndarray):
@@ -79,6 +98,8 @@ def column(td: TypeDesc, raw: np.ndarray):
         return [cut_nul(x) for x in arr.tolist()]
     if kind == "usym":
         return [value_from_bytes(td, bytes(row)) for row in raw[:, :16]]
+    if kind in ("inet", "buf"):
+        return [value_from_bytes(td, bytes(row)) for row in raw[:, :td["size"]]]
     if kind == "tuple":
         cols = [column(f["t"], raw[:, f["off"]:]) for f in td["fields"]]
         cols = [c.tolist() if isinstance(c, np.ndarray) else c for c in cols]

@@ -92,6 +92,16 @@ def _latin(value) -> str:
     return str(value).encode("utf-8", "surrogateescape").decode("latin-1")
 
 
+def buffer_text(raw: bytes, token: str = "r") -> str:
+    """bpftrace's buffer conversions: %r printable ASCII as is and other bytes `\\xNN`;
+    %rx every byte `\\xNN`; %rh every byte as two hex digits, space separated."""
+    if token == "rh":
+        return " ".join(f"{c:02x}" for c in raw)
+    if token == "rx":
+        return "".join(f"\\x{c:02x}" for c in raw)
+    return "".join(chr(c) if 32 <= c < 127 else f"\\x{c:02x}" for c in raw)
+
+
 def bpftrace_printf(fmt: str, args: list, truncated: frozenset[int] = frozenset()) -> str:
     """Format decoded arguments (int, bytes or text) like bpftrace. Arguments listed in
     `truncated` are strings that filled their buffer: they get the ".." trailer."""
@@ -102,7 +112,9 @@ def bpftrace_printf(fmt: str, args: list, truncated: frozenset[int] = frozenset(
             break
         out.append(_literal(raw[last:m.start()]))
         spec, token, arg = _spec(m), m.group(2), args[i]
-        if token == "s" or token.startswith("r"):
+        if token.startswith("r") and isinstance(arg, bytes):
+            out.append(cfmt.format_str(buffer_text(arg, token), spec))
+        elif token == "s" or token.startswith("r"):
             text = _latin(arg) + (".." if i in truncated else "")
             out.append(cfmt.format_str(text, spec))
         else:

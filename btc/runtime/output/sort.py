@@ -37,7 +37,20 @@ def bpftrace_order(desc: dict, md: MapData) -> np.ndarray:
         cols.append(v)
     if not cols:
         return np.arange(len(md))
+    if len(cols) == 2 and cols[0].dtype.kind in "iu" and len(md) > 1:
+        return _by_value_then_key(cols[1], cols[0])
     return np.lexsort(cols)
+
+
+def _by_value_then_key(value: np.ndarray, key: np.ndarray) -> np.ndarray:
+    """lexsort((key, value)) for unique int keys, faster: the keys of a map are unique, so an
+    unstable sort by key, then a stable one by value (linear when the values are already in
+    order, e.g. all equal) gives the same order."""
+    order = np.argsort(key)
+    v = value[order]
+    if (v[1:] >= v[:-1]).all():
+        return order
+    return order[np.argsort(v, kind="stable")]
 
 
 def top_n(order: np.ndarray, top: int, dialect: str) -> np.ndarray:

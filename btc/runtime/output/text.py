@@ -60,7 +60,19 @@ def _lines(desc: dict, items: list, values: list, end: str) -> list[str]:
     name = desc["name"]
     if desc.get("key") is None:
         return [f"{name}: {v}{end}" for v in values]
+    if len(items) > 64 and type(items[0]) is int and type(values[0]) is int:
+        return [_int_lines(name, items, values, end)]
     return [f"{name}[{k}]: {v}{end}" for k, v in zip(items, values)]
+
+
+def _int_lines(name: str, items: list, values: list, end: str) -> str:
+    """Many int keys and values: one `%` over a repeated template formats them in C (about
+    twice as fast as an f-string per line on a 1,000,000-key map). Both lists come from
+    ndarray.tolist(), so their first elements tell their types."""
+    flat: list = [None] * (2 * len(items))
+    flat[::2], flat[1::2] = items, values
+    line = name.replace("%", "%%") + "[%d]: %d" + end.replace("%", "%%")
+    return (line * len(items)) % tuple(flat)
 
 
 def _headers(desc: dict, items: list) -> list[str]:

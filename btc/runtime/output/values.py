@@ -15,6 +15,10 @@ def value_text(td: TypeDesc | None, value, top_level_key: bool = False) -> str:
     """Text of one decoded value, identical in both dialects: ints decimal, strings raw,
     tuples `(1, x)` (nested too). A top-level map key tuple has no parentheses."""
     if isinstance(value, bytes):
+        if td is not None and td.get("k") == "buf":  # buf(): printed as bpftrace's %r
+            from .printf_bpftrace import buffer_text
+
+            return buffer_text(value)
         return bytes_text(value)
     if isinstance(value, tuple):
         fields = td["fields"] if td is not None and td.get("k") == "tuple" else [None] * len(value)
