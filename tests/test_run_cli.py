@@ -90,3 +90,18 @@ def test_options_after_the_file_and_params_after_double_dash(tmp_path):
     res = run_btc(str(prog), "x", "-o", str(tmp_path / "o.txt"), "--", "-q", "-5")
     assert (res.returncode, res.stdout, res.stderr) == (0, "", "")
     assert (tmp_path / "o.txt").read_text() == "x|-q|3\n"
+
+
+def test_dash_p_filters_probes_but_not_the_interval_timer():
+    # interval fires in whatever task is on the CPU: filtering it by pid would stop the run
+    sleeper = subprocess.Popen(["sleep", "30"])
+    try:
+        res = run_btc("-p", str(sleeper.pid), "-e",
+                      "syscall:getppid:entry { @[pid] = count() } "
+                      "interval:ms:300 { printf(\"tick\\n\"); exit() }", timeout=30)
+    finally:
+        sleeper.kill()
+        sleeper.wait()
+    assert res.returncode == 0, res.stderr
+    assert res.stdout.startswith("tick\n"), res.stdout
+    assert "@[" not in res.stdout  # nothing but the sleeper may be counted, and it never calls getppid

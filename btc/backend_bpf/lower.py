@@ -104,7 +104,9 @@ class FunctionLowerer:
 
     def lower(self) -> int:
         """Lower the function; returns the scratch bytes it needs."""
-        if not is_special(self.f):
+        # interval probes fire on a timer in whatever task is running: a pid test there
+        # would only make them stop firing, so `-p` leaves them (and BEGIN/END) alone
+        if not is_special(self.f) and not self.f.probe.text.startswith("interval:"):
             self._target_pid_check()
         if self.f.filter is not None:
             self._wrap(self.f.filter, self._filter, self.f.filter)
