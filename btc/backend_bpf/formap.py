@@ -92,16 +92,8 @@ def _callback_class(base):
             self._finish_entry()
             return self.t.scratch_high
 
-        def _finish_entry(self) -> None:
-            with self._at_entry():
-                if self.scratch_ptr is not None:
-                    ok = self.b.icmp_unsigned("!=", self.scratch_ptr, ir.Constant(PTR, None))
-                    bail = self.fn.append_basic_block("no_scratch")
-                    self.b.cbranch(ok, self.body, bail)
-                    self.b.position_at_end(bail)
-                    self.b.ret(I64(1))
-                else:
-                    self.b.branch(self.body)
+        def _no_scratch_return(self) -> ir.Constant:
+            return I64(1)  # a for_each callback's 1 stops the walk
 
         def _copy_in(self, mem: Mem, off: int, src_ptr, src_t: T.Type, dst_t: T.Type) -> None:
             dst = Mem(self.bpf.at(mem.ptr, off), 8 if off % 8 == 0 else 1)

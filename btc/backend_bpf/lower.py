@@ -140,9 +140,13 @@ class FunctionLowerer:
                 bail = self.fn.append_basic_block("no_scratch")
                 self.b.cbranch(ok, self.body, bail)
                 self.b.position_at_end(bail)
-                self.b.ret(I32(0))
+                self.b.ret(self._no_scratch_return())
             else:
                 self.b.branch(self.body)
+
+    def _no_scratch_return(self) -> ir.Constant:
+        """What the program returns when the scratch map has no slot for this CPU."""
+        return I32(0)
 
     @contextlib.contextmanager
     def _at_entry(self):

@@ -10,7 +10,6 @@ import fnmatch
 import functools
 import os
 import shutil
-import subprocess
 
 from btc.probes._xprobe import reg_args, reg_retval, split_offset
 from btc.probes.base import (PROG_KPROBE, ProbeRequest, ProbeSpec, Provider, hint_for,
@@ -33,30 +32,9 @@ def resolve_binary(target: str) -> str | None:
     found = shutil.which(target)
     if found:
         return os.path.realpath(found) if os.path.islink(found) else found
-    return _ldconfig_lookup(target)
+    from btc.probes.ldcache import resolve_library
 
-
-def _ldconfig_lookup(name: str) -> str | None:
-    wanted = (name, f"lib{name}.so", f"{name}.so")
-    for soname, path in _ld_cache():
-        if soname in wanted or soname.startswith(tuple(w + "." for w in wanted[1:])):
-            return path
-    return None
-
-
-@functools.lru_cache(maxsize=1)
-def _ld_cache() -> tuple[tuple[str, str], ...]:
-    try:
-        out = subprocess.run(["ldconfig", "-p"], capture_output=True, text=True, timeout=10).stdout
-    except (OSError, subprocess.SubprocessError):
-        return ()
-    rows = []
-    for line in out.splitlines()[1:]:
-        soname, _, rest = line.strip().partition(" (")
-        path = rest.rpartition("=> ")[2].strip()
-        if soname and path:
-            rows.append((soname, path))
-    return tuple(rows)
+    return resolve_library(target)
 
 
 @functools.lru_cache(maxsize=32)
