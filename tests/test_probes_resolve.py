@@ -375,9 +375,11 @@ def test_counter_errors():
     assert error("software:cs:1:2", "btrace").message == "probe 'software:cs:1:2' not found"
 
 
-def test_usdt_not_supported():
-    assert error("usdt:/bin/sh:probe", "bpftrace").message == "usdt probes are not supported by btc yet"
-    assert error("U:/bin/sh:probe", "bpftrace").message == "usdt probes are not supported by btc yet"
+def test_usdt_errors():
+    assert error("usdt:/bin/sh:probe", "bpftrace").message.startswith("Could not find usdt probe *:probe in ")
+    assert error("U:/bin/sh:prov:probe", "bpftrace").message.startswith("Could not find usdt probe prov:probe in ")
+    assert "does not exist" in error("usdt:/no/such/file:probe", "bpftrace").message
+    assert error("usdt:/bin/sh", "bpftrace").message == "usdt probe type requires 2 or 3 arguments"
 
 
 def test_unknown_provider():

@@ -760,7 +760,7 @@ class FunctionLowerer:
         base = self.b.load(self.bpf.at(self.ctx, e.offset), typ=I64, align=8)
         addr = self.b.inttoptr(self.b.add(base, I64(e.deref_offset)), PTR)
         tmp = self.temp(8)
-        self.bpf.probe_read(tmp.ptr, I32(it.size()), addr, user=False)
+        self.bpf.probe_read(tmp.ptr, I32(it.size()), addr, user=e.deref_user)
         return self.b.load(tmp.ptr, typ=lty, align=it.size())
 
     def _ctx_bytes(self, e: N.CtxLoad) -> Mem:

@@ -52,6 +52,7 @@ class CtxLoad(Expr):
 
     offset: int
     deref_offset: int | None = None
+    deref_user: bool = False  # read through the pointer from user memory (usdt `off(%reg)`)
 
 
 class CtxDataLoc(Expr):

@@ -129,6 +129,7 @@ def _expr_body(e: ir.Expr) -> str:
         return e.name + (f"@{e.clock}" if e.clock else "")
     if isinstance(e, ir.CtxLoad):
         where = f"ctx+{e.offset}" + (f"->+{e.deref_offset}" if e.deref_offset is not None else "")
+        where += "(user)" if e.deref_user else ""
         return f"load({where})"
     if isinstance(e, ir.CtxDataLoc):
         return f"data_loc(ctx+{e.offset})"

@@ -80,6 +80,11 @@ def field_type(a: ArgInfo) -> Type:
 
 def _load(a: ArgInfo, span: Span, deref: bool) -> ir.Expr:
     t = field_type(a)
+    if a.constant is not None:
+        return ir.Const(value=a.constant, type=t, span=span)
+    if a.user_deref is not None:
+        return ir.CtxLoad(offset=a.offset, deref_offset=a.user_deref, deref_user=True, type=t,
+                          span=span)
     if a.is_data_loc:
         return ir.CtxDataLoc(offset=a.offset, type=t, span=span)
     if deref:

@@ -37,6 +37,10 @@ class ArgInfo:
     type_text: str = ""
     is_data_loc: bool = False  # u32 (len << 16) | offset, relative to the record start
     array_len: int | None = None  # element count of `char comm[16]`; 0 for `x[]`
+    # usdt operands: `off(%reg)` reads user memory at (value at offset) + user_deref;
+    # `$N` is the constant N and reads nothing
+    user_deref: int | None = None
+    constant: int | None = None
 
 
 @dataclass(frozen=True)

@@ -52,7 +52,8 @@ def attach(plan: dict, prog_fd: int) -> Attachment:
                                  plan.get("event", ""))
     if kind == "uprobe":
         return attach_uprobe(prog_fd, plan["path"], int(plan.get("offset", 0)),
-                             bool(plan.get("retprobe")), plan.get("pid"))
+                             bool(plan.get("retprobe")), plan.get("pid"),
+                             int(plan.get("ref_ctr_offset", 0)))
     if kind == "kprobe":
         return attach_kprobe(prog_fd, plan["function"], int(plan.get("offset", 0)),
                              bool(plan.get("retprobe")))
@@ -110,7 +111,7 @@ def attach_perf_event(prog_fd: int, type_: int, config: int, freq: bool, value: 
 
 
 def attach_uprobe(prog_fd: int, path: str, offset: int, retprobe: bool = False,
-                  pid: int | None = None) -> Attachment:
+                  pid: int | None = None, ref_ctr_offset: int = 0) -> Attachment:
     pmu = tracefs.pmu_type("uprobe")
     if pmu is None:
         raise BtcError("this kernel has no uprobe PMU (/sys/bus/event_source/devices/uprobe)",
@@ -120,6 +121,9 @@ def attach_uprobe(prog_fd: int, path: str, offset: int, retprobe: bool = False,
     attr = _perf_attr(pmu, 0)
     if retprobe:
         attr.config |= 1 << tracefs.pmu_retprobe_bit("uprobe")
+    if ref_ctr_offset:
+        # USDT semaphore: the kernel increments the u16 at this file offset while attached
+        attr.config |= ref_ctr_offset << tracefs.pmu_format_shift("uprobe", "ref_ctr_offset")
     attr.config1, attr.config2 = syscalls.addr(path_buf), offset
     target = (pid, -1) if pid else (-1, 0)
     kind = "uretprobe" if retprobe else "uprobe"

@@ -87,6 +87,19 @@ def pmu_retprobe_bit(pmu: str) -> int:
         raise BtcError(f"cannot read the retprobe bit of the {pmu} PMU") from None
 
 
+def pmu_format_shift(pmu: str, field: str) -> int:
+    """First bit of a `config` field, from .../format/FIELD (e.g. "config:32-63")."""
+    try:
+        text = (EVENT_SOURCE / pmu / "format" / field).read_text().strip()
+        where, bits = text.split(":", 1)
+        if where != "config":
+            raise ValueError(where)
+        return int(bits.split("-")[0])
+    except (OSError, ValueError, IndexError):
+        raise BtcError(f"the {pmu} PMU has no {field} field in config "
+                       "(kernel too old for USDT semaphores?)") from None
+
+
 def list_events() -> list[tuple[str, str]]:
     """All (category, name) pairs under tracefs events/ (for probe listing)."""
     root = tracefs_root() / "events"
