@@ -43,6 +43,12 @@ def require_path(path: str, what: str) -> None:
     pytest.skip(f"{what} is missing ({path})")
 
 
+def require_uprobes() -> None:
+    """bpf() and the uprobe PMU (uprobe, uretprobe and usdt tests)."""
+    require_bpf()
+    require_path("/sys/bus/event_source/devices/uprobe/type", "the uprobe PMU")
+
+
 @pytest.fixture
 def bpf():
     """Fixture form of require_bpf()."""

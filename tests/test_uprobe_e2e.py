@@ -8,14 +8,13 @@ import time
 import pytest
 
 from cprog_util import cprogs  # noqa: F401  (fixture)
-from kernel import require_bpf, require_path
+from kernel import require_uprobes
 from run_util import Tracer, run_btc
 
 
 @pytest.fixture(autouse=True)
 def _uprobes():
-    require_bpf()
-    require_path("/sys/bus/event_source/devices/uprobe/type", "the uprobe PMU")
+    require_uprobes()
 
 
 @pytest.mark.parametrize("kind", ["pie", "nopie"])

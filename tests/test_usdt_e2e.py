@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from kernel import require_bpf, require_path
+from kernel import require_uprobes
 from run_util import run_btc
 
 # NOTE(prov, name, args, sema): a nop probe site plus its .note.stapsdt entry
@@ -76,8 +76,7 @@ def usdt_progs(tmp_path_factory) -> dict[str, Path]:
 
 @pytest.fixture(autouse=True)
 def _uprobes():
-    require_bpf()
-    require_path("/sys/bus/event_source/devices/uprobe/type", "the uprobe PMU")
+    require_uprobes()
 
 
 @pytest.mark.parametrize("kind", ["pie", "nopie"])

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 from llvmlite import ir
 
-from btc import meta as M
 from btc.backend_bpf.builder import BpfBuilder, Mem
 from btc.backend_bpf.layout import I64, PTR, is_memory
 from btc.diagnostics import NO_SPAN
@@ -66,15 +65,6 @@ def _callback_class(base):
             self.b.ret(I64(1))
             self._dead_block()
 
-        def s_Exit(self, s):
-            """The exit event, then stop walking the map (the probe's later statements run)."""
-            code = I64(0)
-            if s.code is not None:
-                code = self.coerce(self.expr(s.code), s.code.type, T.INT64)
-            self._event(M.EV_EXIT, 0, 8, lambda mem: self.bpf.store_int(code, mem.ptr, 8))
-            self.b.ret(I64(1))
-            self._dead_block()
-
         def lower_body(self, var: str | None, kv: T.TupleType | None, key_t, val_t) -> int:
             if var is not None:
                 self._declare_locals()
@@ -92,8 +82,10 @@ def _callback_class(base):
             self._finish_entry()
             return self.t.scratch_high
 
-        def _no_scratch_return(self) -> ir.Constant:
-            return I64(1)  # a for_each callback's 1 stops the walk
+        def _stop_value(self) -> ir.Constant:
+            # a for_each callback's 1 stops the walk (after exit() the probe's later
+            # statements still run; user space drops their events)
+            return I64(1)
 
         def _copy_in(self, mem: Mem, off: int, src_ptr, src_t: T.Type, dst_t: T.Type) -> None:
             dst = Mem(self.bpf.at(mem.ptr, off), 8 if off % 8 == 0 else 1)

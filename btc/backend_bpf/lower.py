@@ -140,12 +140,12 @@ class FunctionLowerer:
                 bail = self.fn.append_basic_block("no_scratch")
                 self.b.cbranch(ok, self.body, bail)
                 self.b.position_at_end(bail)
-                self.b.ret(self._no_scratch_return())
+                self.b.ret(self._stop_value())
             else:
                 self.b.branch(self.body)
 
-    def _no_scratch_return(self) -> ir.Constant:
-        """What the program returns when the scratch map has no slot for this CPU."""
+    def _stop_value(self) -> ir.Constant:
+        """What the function returns to stop early (no scratch slot, exit())."""
         return I32(0)
 
     @contextlib.contextmanager
@@ -646,7 +646,7 @@ class FunctionLowerer:
         if s.code is not None:
             code = self.coerce(self.expr(s.code), s.code.type, T.INT64)
         self._event(M.EV_EXIT, 0, 8, lambda mem: self.bpf.store_int(code, mem.ptr, 8))
-        self.b.ret(I32(0))
+        self.b.ret(self._stop_value())
         self._dead_block()
 
     def _map_id(self, name: str) -> int:

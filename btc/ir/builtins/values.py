@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from btc.ir import nodes as ir
 from btc.ir.builtins.base import BOTH, BPFTRACE, FuncDesc
-from btc.ir.types import UINT64, BufType, InetType, StackType, StrType
+from btc.ir.types import UINT64, BufType, InetType, StrType
 from btc.parser import ast
 
 DEFAULT_STRLEN = 64  # bpftrace ≤0.22's max_strlen; 0.23's 1024 would not fit the BPF stack
@@ -74,13 +74,6 @@ def _nsecs(lw, call: ast.Call) -> ir.Expr | None:
             lw.error(f"Invalid timestamp mode: {clock}", a.span)
             return None
     return ir.BuiltinRead(name="nsecs", clock=clock, type=UINT64, span=call.span)
-
-
-def _stack(kind: str):
-    def lower(lw, call: ast.Call) -> ir.Expr:
-        return ir.BuiltinRead(name=f"{kind[0]}stack", type=StackType(kind), span=call.span)
-
-    return lower
 
 
 def _strcontains(lw, call: ast.Call) -> ir.Expr | None:
@@ -166,8 +159,6 @@ FUNCTIONS: tuple[FuncDesc, ...] = (
     FuncDesc("ntop", "value", BPFTRACE, 1, 2, _ntop),
     FuncDesc("len", "value", BPFTRACE, 1, 1, _len),
     FuncDesc("nsecs", "value", BPFTRACE, 0, 1, _nsecs),
-    FuncDesc("kstack", "value", BPFTRACE, 0, 2, _stack("kernel")),
-    FuncDesc("ustack", "value", BPFTRACE, 0, 2, _stack("user")),
 ) + tuple(FuncDesc(n, "value", BPFTRACE, 0, 8, None, supported=False) for n in _UNSUPPORTED)
 
 __all__ = ["FUNCTIONS", "DEFAULT_STRLEN"]
