@@ -7,7 +7,11 @@ runs twice: as the installed `btc` script, and as `python -S -m btc.cli` with th
 and site-packages on PYTHONPATH (no `.pth` files: what a regular, non-editable install costs).
 Bytecode is written to a temporary PYTHONPYCACHEPREFIX, as `pip install` would. Needs root.
 
-    python benchmarks/bench_startup.py [--rounds N] [--markdown]
+    python benchmarks/bench_startup.py [--rounds N] [--markdown] [--before DIR]
+
+--before DIR adds the same three starts run from another btc tree (for an A/B against an
+earlier commit: `git archive HEAD | tar -x -C DIR`), as `python -S -m btc.cli` and as
+`python -m btc.cli` with DIR first on PYTHONPATH, next to this tree's starts run the same way.
 """
 from __future__ import annotations
 
@@ -70,6 +74,31 @@ def variants(work: str) -> dict[str, tuple[list[str], dict]]:
     return out
 
 
+def tree_variants(work: str, tree: str, label: str) -> dict[str, tuple[list[str], dict]]:
+    """The cold, cached and object starts of the btc in `tree`, with and without `site`."""
+    base = dict(os.environ)
+    for var in ("BTC_NO_CACHE", "PYTHONDONTWRITEBYTECODE"):
+        base.pop(var, None)
+    base["PYTHONPYCACHEPREFIX"] = os.path.join(work, "pycache-" + label)
+    plain = dict(base, PYTHONPATH=os.pathsep.join([tree, *site.getsitepackages()]))
+    with_site = dict(base, PYTHONPATH=tree)
+    obj = os.path.join(work, label + "-exit.o")
+    cache = os.path.join(work, "cache-" + label)
+    starts = {"cold": (["run", "-e", PROGRAM], {"BTC_NO_CACHE": "1"}),
+              "cached": (["run", "-e", PROGRAM], {"BTC_CACHE_DIR": cache}),
+              "object": (["run", obj], {})}
+    out = {}
+    for how, interp, env in (("python -m", [sys.executable], with_site),
+                             ("python -S", [sys.executable, "-S"], plain)):
+        for name, (args, extra) in starts.items():
+            out[f"{label}: {name}, {how}"] = (interp + ["-m", "btc.cli"] + args, dict(env, **extra))
+    cli = [sys.executable, "-S", "-m", "btc.cli"]
+    subprocess.run(cli + ["compile", "-e", PROGRAM, "-o", obj], check=True, env=plain)
+    subprocess.run(cli + ["run", "-e", PROGRAM], check=True, stdout=subprocess.DEVNULL,
+                   env=dict(plain, BTC_CACHE_DIR=cache))  # fills the cache
+    return out
+
+
 def measure(cmds: dict[str, tuple[list[str], dict]], rounds: int) -> dict[str, list[tuple[float, float]]]:
     """(wall s, CPU s = user + system of the child) per run. CPU time is the steadier figure
     on a loaded machine: waiting for a CPU adds to the wall time only."""
@@ -95,20 +124,20 @@ def report(times: dict[str, list[tuple[float, float]]], markdown: bool) -> str:
         vals = [t[i] * 1e3 for t in times[name]]
         return min(vals), statistics.median(vals)
 
-    ref = "bpftrace" if "bpftrace" in times else None
+    ref = stats("bpftrace", 0) if "bpftrace" in times else None
     lines = []
     if markdown:
         lines += ["| variant | wall best ms | wall median ms | CPU best ms | CPU median ms "
-                  "| wall best / bpftrace | CPU median / bpftrace |", "|---|---|---|---|---|---|---|"]
+                  "| wall best / bpftrace | wall median / bpftrace |", "|---|---|---|---|---|---|---|"]
     for name in times:
         (wb, wm), (cb, cm) = stats(name, 0), stats(name, 1)
-        rw = f"{wb / stats(ref, 0)[0]:.2f}" if ref else "–"
-        rc = f"{cm / stats(ref, 1)[1]:.2f}" if ref else "–"
+        rb = f"{wb / ref[0]:.2f}" if ref else "–"
+        rm = f"{wm / ref[1]:.2f}" if ref else "–"
         if markdown:
-            lines.append(f"| {name} | {wb:.0f} | {wm:.0f} | {cb:.0f} | {cm:.0f} | {rw} | {rc} |")
+            lines.append(f"| {name} | {wb:.0f} | {wm:.0f} | {cb:.0f} | {cm:.0f} | {rb} | {rm} |")
         else:
-            lines.append(f"{name:24} wall best {wb:5.0f} median {wm:5.0f}  CPU best {cb:5.0f} "
-                         f"median {cm:5.0f} ms  x{rw} (wall)  x{rc} (CPU)")
+            lines.append(f"{name:32} wall best {wb:5.0f} median {wm:5.0f}  CPU best {cb:5.0f} "
+                         f"median {cm:5.0f} ms  x{rb} (best)  x{rm} (median)")
     return "\n".join(lines)
 
 
@@ -116,11 +145,18 @@ def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--rounds", type=int, default=15)
     ap.add_argument("--markdown", action="store_true", help="print a Markdown table")
+    ap.add_argument("--before", metavar="DIR", help="also time the btc tree in DIR (A/B)")
     args = ap.parse_args()
     with tempfile.TemporaryDirectory(prefix="btc-bench-") as work:
+        os.chdir(work)  # `python -m` puts the working directory first on sys.path
         cmds = variants(work)
+        if args.before:
+            cmds.update(tree_variants(work, os.path.abspath(args.before), "before"))
+            cmds.update(tree_variants(work, ROOT, "after"))
         times = measure(cmds, args.rounds)
-    print(f"{args.rounds} interleaved rounds; btc = {' '.join(btc_command())}")
+    load = os.getloadavg()[0]
+    print(f"{args.rounds} interleaved rounds; btc = {' '.join(btc_command())}; "
+          f"{time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime())}, load average {load:.1f} at the end")
     print(report(times, args.markdown))
 
 

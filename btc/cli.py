@@ -5,23 +5,48 @@
 """
 from __future__ import annotations
 
-import argparse
 import os
 import sys
+from types import SimpleNamespace
 
 from btc.diagnostics import DIALECTS, BtcError, render
 
 COMMANDS = ("run", "compile", "list", "bench")
+TYPE_CHECKING = False  # typing.TYPE_CHECKING without importing typing
+if TYPE_CHECKING:
+    from argparse import Namespace
 
 
 def main(argv: list[str] | None = None) -> int:
-    argv = list(sys.argv[1:] if argv is None else argv)
+    """Run one btc command; returns its exit status. Called without `argv` (the `btc` script,
+    `python -m btc.cli`) it is the process's own command line, and main ends the process
+    itself once the command is done (see _exit)."""
+    if argv is None:
+        _exit(_main(sys.argv[1:]))
+    return _main(argv)
+
+
+def _exit(status: int) -> None:
+    """End the process without the interpreter's finalization: tearing down the compiler's
+    and llvmlite's modules and objects costs ~60 ms of CPU after a compiling run, and nothing
+    is left to do (output files are closed, BPF objects die with the process). Standard
+    streams are flushed first, as the interpreter would."""
+    for stream in (sys.stdout, sys.stderr):
+        try:
+            stream.flush()
+        except (OSError, ValueError):  # a closed pipe or stream: the interpreter ignores it too
+            pass
+    os._exit(status)
+
+
+def _main(argv: list[str]) -> int:
+    argv = list(argv)
     ctx = _ErrorContext()
     try:
         args = _parse_args(_expand_shorthands(argv))
         ctx.dialect = getattr(args, "dialect", "btrace")
         ctx.verbose = bool(getattr(args, "verbose", False))
-        return args.handler(args, ctx)
+        return _HANDLERS[args.command](args, ctx)
     except BtcError as err:
         _report(err, ctx)
         return 1
@@ -83,126 +108,61 @@ def _expand_shorthands(argv: list[str]) -> list[str]:
     return ["run"] + argv
 
 
-def _add_program_args(p: argparse.ArgumentParser) -> None:
-    p.add_argument("-e", dest="program", metavar="PROGRAM", help="program text")
-    p.add_argument("--dialect", choices=DIALECTS, default="btrace",
-                   help="language dialect (default: btrace, OpenBSD's)")
-    p.add_argument("file", nargs="?", help="script file (.bt) or compiled object (.o)")
-    p.add_argument("args", nargs=argparse.REMAINDER, help="positional parameters $1, $2, ...")
+def _parse_args(argv: list[str]) -> Namespace:
+    fast = _fast_run_args(argv)
+    if fast is not None:
+        return fast
+    from btc.cli_parser import parse_args
+
+    return parse_args(argv)
 
 
-def _parse_args(argv: list[str]) -> argparse.Namespace:
-    from btc import __version__
-
-    parser = argparse.ArgumentParser(prog="btc", description="compile and run bt tracing programs",
-                                     formatter_class=_Formatter)
-    parser.add_argument("--version", action="version", version=f"btc {__version__}")
-    sub = parser.add_subparsers(dest="command", required=True, parser_class=_Parser)
-    # Only the command's own parser is built (argparse costs ~0.3 ms an option, a start-up
-    # cost); `btc --help` and a mistyped command still see them all.
-    for name in argv[:1] if argv and argv[0] in COMMANDS else COMMANDS:
-        _SUBCOMMANDS[name](sub)
-    if argv and argv[0] in sub.choices:
-        argv = argv[:1] + _options_first(argv[1:], sub.choices[argv[0]])
-    return parser.parse_args(argv)
+# `btc run`'s options: dest of each option that takes a value, and of each flag. Only these
+# exact spellings take the fast path; anything else (help, `--dialect=x`, `-p5`, a word that
+# looks like an option, `--`) goes to argparse, which gives the same result or the error.
+_RUN_VALUES = {"-e": "program", "--dialect": "dialect", "-p": "pid", "-c": "cmd",
+               "-o": "output", "-f": "format"}
+_RUN_FLAGS = {"-q": "quiet", "-v": "verbose", "--unsafe": "unsafe"}
 
 
-class _Formatter(argparse.HelpFormatter):
-    """argparse's formatter, sized as shutil.get_terminal_size would (argparse builds one
-    per option, and importing shutil for it costs ~3 ms of start-up)."""
-
-    def __init__(self, prog: str, indent_increment: int = 2, max_help_position: int = 24,
-                 width: int | None = None):
-        super().__init__(prog, indent_increment, max_help_position,
-                         _terminal_columns() - 2 if width is None else width)
-
-
-def _terminal_columns() -> int:
-    try:
-        columns = int(os.environ["COLUMNS"])
-    except (KeyError, ValueError):
-        columns = 0
-    if columns <= 0:
-        try:
-            columns = os.get_terminal_size(sys.__stdout__.fileno()).columns
-        except (AttributeError, ValueError, OSError):
-            columns = 0
-    return columns or 80
-
-
-class _Parser(argparse.ArgumentParser):
-    def __init__(self, *args, **kwargs):
-        kwargs.setdefault("formatter_class", _Formatter)
-        super().__init__(*args, **kwargs)
-
-
-def _add_run(sub) -> None:
-    run = sub.add_parser("run", help="compile and run a program (default command)")
-    _add_program_args(run)
-    run.add_argument("-p", dest="pid", type=int, help="trace only this process")
-    run.add_argument("-c", dest="cmd", help="run CMD, trace it, exit when it exits")
-    run.add_argument("-q", dest="quiet", action="store_true", help="no banner")
-    run.add_argument("-v", dest="verbose", action="store_true", help="verbose (verifier log)")
-    run.add_argument("-o", dest="output", help="write program output to FILE")
-    run.add_argument("-f", dest="format", choices=("text", "json"), default="text")
-    run.add_argument("--unsafe", action="store_true", help="allow system() and signal()")
-    run.set_defaults(handler=_cmd_run)
-
-
-def _add_compile(sub) -> None:
-    comp = sub.add_parser("compile", help="compile to a BPF object, or show a stage")
-    _add_program_args(comp)
-    comp.add_argument("--emit", choices=("ast", "ir", "llvm", "asm", "obj"), default="obj")
-    comp.add_argument("--dump-ir-after", metavar="PASS", help="print the IR after PASS ('all')")
-    comp.add_argument("-o", dest="output", metavar="PATH",
-                      help="output file, - for stdout (default: FILE.o or a.o for obj, stdout for text)")
-    comp.set_defaults(handler=_cmd_compile)
-
-
-def _add_list(sub) -> None:
-    lst = sub.add_parser("list", help="list probes")
-    lst.add_argument("pattern", nargs="?")
-    lst.add_argument("-v", dest="verbose", action="store_true", help="show probe arguments")
-    lst.add_argument("--dialect", choices=DIALECTS, default="btrace")
-    lst.set_defaults(handler=_cmd_list)
-
-
-def _add_bench(sub) -> None:
-    bench = sub.add_parser("bench", help="measure what each probe costs per event")
-    _add_program_args(bench)
-    _add_bench_args(bench)
-    bench.set_defaults(handler=_cmd_bench)
-
-
-def _options_first(tokens: list[str], parser: argparse.ArgumentParser) -> list[str]:
-    """Move the command's own options before its positional words, as GNU getopt does, so
-    `btc run prog.o -p PID` works; `--` ends the options. Words that are not options of the
-    command (`-5`, `-x`) stay positional parameters."""
-    actions = parser._option_string_actions
-    opts: list[str] = []
-    rest: list[str] = []
-    i = 0
-    while i < len(tokens):
-        tok = tokens[i]
-        if tok == "--":
-            rest.extend(tokens[i + 1:])
-            break
-        name = tok.split("=", 1)[0] if tok.startswith("--") else tok
-        action = actions.get(name)
-        attached = name != tok  # `--dialect=x`
-        if action is None and not tok.startswith("--") and len(tok) > 2 and tok[:2] in actions:
-            action, attached = actions[tok[:2]], True  # `-p123`
-        if action is None:
-            rest.append(tok)
+def _fast_run_args(argv: list[str]) -> Namespace | None:
+    """What btc.cli_parser.parse_args gives for the plain forms of `btc run` (`btc run
+    prog.o`, `btc -e PROG`, `btc -q file.bt 1 2`), without importing argparse (~10 ms of
+    start-up); None for anything else. tests/test_cli_fast_path.py checks the two agree."""
+    if not argv or argv[0] != "run":
+        return None
+    ns = {"command": "run", "program": None, "dialect": "btrace", "file": None, "args": [],
+          "pid": None, "cmd": None, "quiet": False, "verbose": False, "output": None,
+          "format": "text", "unsafe": False}
+    words: list[str] = []
+    i = 1
+    while i < len(argv):
+        tok = argv[i]
+        if tok in _RUN_FLAGS:
+            ns[_RUN_FLAGS[tok]] = True
+        elif tok in _RUN_VALUES:
+            if i + 1 == len(argv) or argv[i + 1].startswith("-"):
+                return None
+            ns[_RUN_VALUES[tok]] = argv[i + 1]
             i += 1
-            continue
-        n = 1 if action.nargs != 0 and not attached else 0
-        opts.extend(tokens[i:i + 1 + n])
-        i += 1 + n
-    return opts + ["--"] + rest if rest else opts
+        elif tok.startswith("-"):
+            return None
+        else:
+            words.append(tok)
+        i += 1
+    if ns["dialect"] not in DIALECTS or ns["format"] not in ("text", "json"):
+        return None
+    if ns["pid"] is not None:
+        try:
+            ns["pid"] = int(ns["pid"])
+        except ValueError:
+            return None
+    if words:
+        ns["file"], ns["args"] = words[0], words[1:]
+    return SimpleNamespace(**ns)
 
 
-def _read_program(args: argparse.Namespace, ctx: _ErrorContext) -> tuple[str, str, list[str]]:
+def _read_program(args: Namespace, ctx: _ErrorContext) -> tuple[str, str, list[str]]:
     """(source, filename for messages, positional params)."""
     params = list(args.args or [])
     if params[:1] == ["--"]:
@@ -233,7 +193,7 @@ def _is_object(path: str | None) -> bool:
         return False
 
 
-def _cmd_run(args: argparse.Namespace, ctx: _ErrorContext) -> int:
+def _cmd_run(args: Namespace, ctx: _ErrorContext) -> int:
     # The object path imports the runtime only: no lark, llvmlite or compiler stage.
     from btc.runtime.privileges import check_bpf_available
     from btc.runtime.session import RunOptions, run_object
@@ -249,7 +209,7 @@ def _cmd_run(args: argparse.Namespace, ctx: _ErrorContext) -> int:
     source, filename, params = _read_program(args, ctx)
     from btc.driver import compile_cached
 
-    obj = compile_cached(source, filename, args.dialect, params)
+    obj = compile_cached(source, filename, args.dialect, params, pid_check=args.pid is not None)
     _report_warnings(obj, ctx)
     return run_object(obj, params, opts)
 
@@ -272,7 +232,7 @@ def _object_dialect(obj: bytes, default: str) -> str:
     return word if word in DIALECTS else default
 
 
-def _cmd_compile(args: argparse.Namespace, ctx: _ErrorContext) -> int:
+def _cmd_compile(args: Namespace, ctx: _ErrorContext) -> int:
     from btc import driver
 
     if args.program is None and _is_object(args.file):
@@ -289,7 +249,7 @@ def _cmd_compile(args: argparse.Namespace, ctx: _ErrorContext) -> int:
     return 0
 
 
-def _object_path(args: argparse.Namespace) -> str:
+def _object_path(args: Namespace) -> str:
     """-o PATH ('-' = stdout); else FILE with its extension replaced by .o; else a.o."""
     if args.output:
         return args.output
@@ -311,7 +271,7 @@ def _write_output(path: str, data: bytes) -> None:
         raise BtcError(f"can't write '{path}': {e.strerror}") from None
 
 
-def _cmd_list(args: argparse.Namespace, ctx: _ErrorContext) -> int:
+def _cmd_list(args: Namespace, ctx: _ErrorContext) -> int:
     from btc.probes import list_probes
 
     for line in list_probes(args.pattern, args.dialect, args.verbose):
@@ -319,19 +279,7 @@ def _cmd_list(args: argparse.Namespace, ctx: _ErrorContext) -> int:
     return 0
 
 
-def _add_bench_args(p: argparse.ArgumentParser) -> None:
-    p.add_argument("-f", dest="format", choices=("text", "json"), default="text")
-    p.add_argument("--driver", dest="driver_cmd", metavar="CMD",
-                   help="a shell command that fires the probes (default: a built-in syscall loop)")
-    p.add_argument("--rounds", type=int, default=11, help="interleaved rounds (default 11)")
-    p.add_argument("--iterations", type=int, default=200_000,
-                   help="driver iterations per round (default 200000)")
-    p.add_argument("--no-pin", dest="pin", action="store_false", help="do not pin to one CPU")
-    p.add_argument("--ctypes-driver", action="store_true",
-                   help="drive with a Python ctypes loop instead of the native loop")
-
-
-def _cmd_bench(args: argparse.Namespace, ctx: _ErrorContext) -> int:
+def _cmd_bench(args: Namespace, ctx: _ErrorContext) -> int:
     from btc import driver
     from btc.probes.syscalls import syscall_number
     from btc.runtime import bench
@@ -350,8 +298,8 @@ def _cmd_bench(args: argparse.Namespace, ctx: _ErrorContext) -> int:
                            sys.stdout)
 
 
-_SUBCOMMANDS = {"run": _add_run, "compile": _add_compile, "list": _add_list, "bench": _add_bench}
+_HANDLERS = {"run": _cmd_run, "compile": _cmd_compile, "list": _cmd_list, "bench": _cmd_bench}
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    main()

@@ -33,23 +33,38 @@ def to_ir(source: str, filename: str, dialect: str, params: list[str], dump_afte
     return run_pipeline(prog, dump_after=dump_after, out=out)
 
 
-def compile_source(source: str, filename: str, dialect: str, params: list[str]) -> bytes:
-    from btc.backend_bpf.emit import compile_program
+def compile_source(source: str, filename: str, dialect: str, params: list[str],
+                   pid_check: bool = True) -> bytes:
+    from btc.parser.gc_pause import gc_paused
 
-    prog = to_ir(source, filename, dialect, params)
-    return compile_program(prog, kernel=kernel_facts(prog))
+    # The compiler's imports (llvmlite, the parser tables, the IR) and stages allocate many
+    # long-lived objects and few cycles: collections during them cost ~15 ms of a cold start.
+    with gc_paused():
+        from btc.backend_bpf.emit import compile_program
+
+        prog = to_ir(source, filename, dialect, params)
+        return compile_program(prog, kernel=kernel_facts(prog), pid_check=pid_check)
 
 
 def kernel_facts(prog) -> dict:
     """What the object records about the kernel it was built for (`.btc.meta` `kernel`)."""
     from btc.runtime import kernel_facts as kf
 
-    return kf.facts([{"attach": dict(f.probe.attach)} for f in prog.functions])
+    return kf.facts([{"attach": dict(f.probe.attach)} for f in prog.functions],
+                    btf=getattr(prog, "uses_btf", False))
 
 
 def emit(source: str, filename: str, dialect: str, params: list[str], stage: str,
          dump_after: str | None = None) -> str | bytes:
     """The output of one pipeline stage: text for ast/ir/llvm/asm, bytes for obj."""
+    from btc.parser.gc_pause import gc_paused
+
+    with gc_paused():  # as in compile_source
+        return _emit(source, filename, dialect, params, stage, dump_after)
+
+
+def _emit(source: str, filename: str, dialect: str, params: list[str], stage: str,
+          dump_after: str | None) -> str | bytes:
     if stage == "ast":
         from btc.ir.ast_printer import format_ast
 
@@ -152,18 +167,21 @@ def code_fingerprint() -> str:
     return h.hexdigest()
 
 
-def compile_cached(source: str, filename: str, dialect: str, params: list[str]) -> bytes:
+def compile_cached(source: str, filename: str, dialect: str, params: list[str],
+                   pid_check: bool = True) -> bytes:
     """Compile, or reuse the object compiled earlier for the same inputs on this kernel.
+    `pid_check`: whether the probes carry the `-p PID` test (`btc run` without -p leaves it out).
 
     Positional parameters count by their shape (`params_shape`). Set BTC_NO_CACHE=1 to
     bypass the cache.
     """
     if not cache_enabled():
-        return compile_source(source, filename, dialect, params)
-    path = os.path.join(cache_dir(), cache_key(source, filename, dialect, params) + ".o")
+        return compile_source(source, filename, dialect, params, pid_check)
+    key = cache_key(source, filename, dialect, params) + ("" if pid_check else "-nopid")
+    path = os.path.join(cache_dir(), key + ".o")
     obj = _read_valid(path)
     if obj is None:
-        obj = compile_source(source, filename, dialect, params)
+        obj = compile_source(source, filename, dialect, params, pid_check)
         _write_atomically(path, obj)
         _prune(os.path.dirname(path))
     return obj

@@ -10,9 +10,12 @@ assignment raising `dataclasses.FrozenInstanceError`, `__slots__`, `__match_args
 pickle, and `dataclasses.fields()` / `replace()` / `is_dataclass()` (through a real
 `__dataclass_fields__` dict, built on first use).
 
-What differs: a class's `__init__`, `__repr__`, `__eq__` and `__hash__` are compiled the
-first time one of them runs (one exec, ~0.3 ms: a run that builds ten kinds of node
-compiles ten classes).
+`class C(Record, frozen=False)` gives a mutable record (like a plain `@dataclass`):
+assignment works, and instances are unhashable, as dataclasses with eq and no frozen.
+
+What differs: a class's `__init__`, `__repr__`, `__eq__` and `__hash__` are each compiled
+the first time they run (one small exec, ~0.1 ms: a run that builds ten kinds of node
+compiles ten `__init__`s).
 """
 from __future__ import annotations
 
@@ -65,15 +68,19 @@ def _dataclass_fields(cls: type) -> dict:
 
 class RecordMeta(type):
     """Turns annotated class attributes into slots and records the fields; `kw_only=True`
-    as a class keyword makes the class and its subclasses keyword-only."""
+    as a class keyword makes the class and its subclasses keyword-only, `frozen=False`
+    makes them mutable."""
 
-    def __new__(mcls, name, bases, ns, kw_only: bool | None = None):
+    def __new__(mcls, name, bases, ns, kw_only: bool | None = None, frozen: bool | None = None):
         fields: dict[str, FieldSpec] = {}
         inherited_kw = False
+        inherited_frozen = True
         for base in reversed(bases):
             fields.update(getattr(base, "_rec_fields", {}))
             inherited_kw = inherited_kw or getattr(base, "_rec_kw_only", False)
+            inherited_frozen = inherited_frozen and getattr(base, "_rec_frozen", True)
         kw = inherited_kw if kw_only is None else kw_only
+        frz = inherited_frozen if frozen is None else frozen
         own = []
         for fname, ftype in ns.get("__annotations__", {}).items():
             if str(ftype).startswith(("ClassVar", "typing.ClassVar")):
@@ -87,6 +94,11 @@ class RecordMeta(type):
         ns["__slots__"] = tuple(own)
         ns["_rec_fields"] = fields
         ns["_rec_kw_only"] = kw
+        ns["_rec_frozen"] = frz
+        if not frz:  # a mutable record: plain assignment, unhashable (dataclass eq=True)
+            ns.setdefault("__setattr__", object.__setattr__)
+            ns.setdefault("__delattr__", object.__delattr__)
+            ns.setdefault("__hash__", None)
         ns["__match_args__"] = () if kw else tuple(fields)
         ns["__dataclass_fields__"] = _DataclassFields()
         for meth, stub in _STUBS.items():
@@ -94,11 +106,36 @@ class RecordMeta(type):
         return super().__new__(mcls, name, bases, ns)
 
 
-def _materialize(cls: type) -> None:
-    """Compile `cls`'s __init__, __repr__, __eq__ and __hash__ (one exec) and install them
-    where the first-use stubs were."""
+def _materialize(cls: type, meth: str) -> None:
+    """Compile `cls`'s `meth` (__init__, __repr__, __eq__ or __hash__) and install it where
+    its first-use stub was. One method at a time: the runtime mostly only constructs its
+    records, and each exec costs in proportion to the source it compiles."""
     fields = list(cls._rec_fields.values())
     env = {"_osa": object.__setattr__, "_MISSING": _MISSING}
+    if meth == "__init__":
+        src = _init_source(cls, fields, env)
+    elif meth == "__repr__":
+        shown = ", ".join(f"{f.name}={{self.{f.name}!r}}" for f in fields if f.repr)
+        src = f"def __repr__(self):\n    return f\"{{self.__class__.__qualname__}}({shown})\""
+    else:
+        cmp = "".join(f"self.{f.name}," for f in fields if f.compare)
+        if meth == "__eq__":
+            src = "\n".join([
+                "def __eq__(self, other):",
+                "    if other.__class__ is self.__class__:",
+                f"        return ({cmp}) == ({cmp.replace('self.', 'other.')})",
+                "    return NotImplemented",
+            ])
+        else:
+            src = f"def __hash__(self):\n    return hash(({cmp}))"
+    exec(src, env)
+    if cls.__dict__.get(meth) is _STUBS[meth]:
+        fn = env[meth]
+        fn.__qualname__ = f"{cls.__qualname__}.{meth}"
+        type.__setattr__(cls, meth, fn)
+
+
+def _init_source(cls: type, fields: list[FieldSpec], env: dict) -> str:
     params, body = [], []
     for f in fields:
         if f.default_factory is not _MISSING:
@@ -116,45 +153,26 @@ def _materialize(cls: type) -> None:
     if not cls._rec_kw_only:  # positional: required fields first, as dataclass demands
         params.sort(key=lambda p: "=" in p)
     sig = ", ".join((["*"] if cls._rec_kw_only and params else []) + params)
-    shown = ", ".join(f"{f.name}={{self.{f.name}!r}}" for f in fields if f.repr)
-    cmp = "".join(f"self.{f.name}," for f in fields if f.compare)
-    other = cmp.replace("self.", "other.")
-    src = "\n".join([
-        f"def __init__(self{', ' if sig else ''}{sig}):", *(body or ["    pass"]),
-        "def __repr__(self):",
-        f"    return f\"{{self.__class__.__qualname__}}({shown})\"",
-        "def __eq__(self, other):",
-        "    if other.__class__ is self.__class__:",
-        f"        return ({cmp}) == ({other})",
-        "    return NotImplemented",
-        "def __hash__(self):",
-        f"    return hash(({cmp}))",
-    ])
-    exec(src, env)
-    for meth in _STUBS:
-        if cls.__dict__.get(meth) is _STUBS[meth]:
-            fn = env[meth]
-            fn.__qualname__ = f"{cls.__qualname__}.{meth}"
-            type.__setattr__(cls, meth, fn)
+    return "\n".join([f"def __init__(self{', ' if sig else ''}{sig}):", *(body or ["    pass"])])
 
 
 def _init_stub(self, *args, **kwargs):
-    _materialize(type(self))
+    _materialize(type(self), "__init__")
     type(self).__init__(self, *args, **kwargs)
 
 
 def _repr_stub(self):
-    _materialize(type(self))
+    _materialize(type(self), "__repr__")
     return type(self).__repr__(self)
 
 
 def _eq_stub(self, other):
-    _materialize(type(self))
+    _materialize(type(self), "__eq__")
     return type(self).__eq__(self, other)
 
 
 def _hash_stub(self):
-    _materialize(type(self))
+    _materialize(type(self), "__hash__")
     return type(self).__hash__(self)
 
 

@@ -78,3 +78,49 @@ def test_compiled_is_used_for_common_formats():
     assert fn.__name__ == "fn"  # the planned path, not the general fallback
     payload = memoryview(b"\0" * 8 + struct.pack("<I", 3_000_000_000) + b"cat".ljust(16, b"\0") + b"\0" * 4)
     assert fn(payload, 8) == ("-1294967296 cat\n", [])
+
+
+def _ring_records(desc: dict, rows: list[list], ident: int = 3) -> tuple[bytes, int, int]:
+    """Ring-buffer records as the kernel lays them out: u32 length, u32 page offset, then the
+    event (u32 kind, u32 id, arguments), each padded to 8 bytes."""
+    out = []
+    for values in rows:
+        event = struct.pack("<II", 1, ident) + _payload(desc, values)
+        out.append(struct.pack("<II", len(event), 0) + event.ljust((len(event) + 7) // 8 * 8, b"\0"))
+    return b"".join(out), len(out[0]), struct.unpack_from("<I", out[0])[0]
+
+
+@pytest.mark.parametrize("dialect", ["bpftrace", "btrace"])
+@pytest.mark.parametrize("fmt", ["%d %s\n", "pid %d comm %s %%\n", "%u|%s", "%x %s", "%i%s",
+                                 "%ld %.3s\n"])
+@pytest.mark.parametrize("kind", [("int", 4, False), ("int", 8, True), ("int", 2, True)])
+def test_batch_matches_per_event(dialect, fmt, kind):
+    from btc.runtime.output.printf_compiled import compile_printf_batch
+
+    desc, _ = _desc(fmt, [kind, ("str", 16)])
+    bits = kind[1] * 8
+    ints = [0, 1, -1 if kind[2] else (1 << bits) - 1, (1 << (bits - 1)) - 1, 42]
+    rows = [[v, s] for v in ints for s in (b"", b"bash", b"\xff\xfe\0x", b"a" * 16)]
+    data, stride, length = _ring_records(desc, rows)
+    fn = compile_printf(desc, dialect)
+    want = [fn(memoryview(data), i * stride + 16)[0] for i in range(len(rows))]
+    batch = compile_printf_batch(desc, dialect, stride)
+    if batch is None:  # conversions with a per-value check (width, hex, ...) take the per-event path
+        assert fmt not in ("%d %s\n", "pid %d comm %s %%\n")
+        return
+    got = batch(memoryview(data), length, 1 | 3 << 32)
+    assert [t.decode("utf-8", "surrogateescape") for t in got] == want
+
+
+def test_batch_stops_at_a_different_record():
+    from btc.runtime.output.printf_compiled import compile_printf_batch
+
+    desc, _ = _desc("%d %s\n", [("int", 4, True), ("str", 16)])
+    a, stride, length = _ring_records(desc, [[1, b"x"], [2, b"y"]])
+    other, _, _ = _ring_records(desc, [[3, b"z"]], ident=4)  # another printf id
+    busy = bytearray(a[:stride])
+    busy[3] |= 0x80  # BPF_RINGBUF_BUSY_BIT: reserved, not committed
+    batch = compile_printf_batch(desc, "bpftrace", stride)
+    assert batch(memoryview(a + other + a), length, 1 | 3 << 32) == [b"1 x\n", b"2 y\n"]
+    assert batch(memoryview(a + bytes(busy)), length, 1 | 3 << 32) == [b"1 x\n", b"2 y\n"]
+    assert compile_printf_batch(desc, "bpftrace", stride - 8) is None  # record too short

@@ -103,9 +103,9 @@ def test_unknown_probe_is_reported_with_the_other_errors():
     assert errs[1].message == "the arg0 builtin cannot be used with BEGIN or END probes"
 
 
-def test_unsupported_builtin_is_clear():
-    assert messages("kprobe:vfs_read { @[username] = count() }", "bpftrace") == [
-        "builtin 'username' is not supported by btc"]
+def test_username_and_ctx_compile():
+    prog = analyze_src("kprobe:vfs_read { @[username] = count(); @c = ctx }", "bpftrace")
+    assert [m.name for m in prog.maps] == ["@", "@c"]
 
 
 def test_func_is_the_probed_function_or_an_error():

@@ -56,11 +56,15 @@ def div_mod(b: ir.IRBuilder, op: str, x: ir.Value, y: ir.Value, signed: bool) ->
 
 
 def floor_log2(b: ir.IRBuilder, v: ir.Value) -> ir.Value:
-    """floor(log2(v)) of an unsigned i64 (0 for v = 0), branch-free."""
+    """floor(log2(v)) of an unsigned i64 (0 for v = 0). Each step is `s = (v > 2^k - 1) << log2(k);
+    v >>= s; m |= s`: one compare-and-set, a shift by register and an or (5 BPF instructions,
+    bpftrace's shape), where selecting both v and m costs 8. Steps LLVM can prove false (a
+    32-bit value's 32-bit step) fold away."""
     i64 = ir.IntType(64)
     m = i64(0)
-    for s in (32, 16, 8, 4, 2, 1):
-        big = b.icmp_unsigned(">=", v, i64(1 << s))
-        v = b.select(big, b.lshr(v, i64(s)), v)
-        m = b.select(big, b.add(m, i64(s)), m)
+    for lg in (5, 4, 3, 2, 1, 0):
+        big = b.icmp_unsigned(">=", v, i64(1 << (1 << lg)))
+        s = b.shl(b.zext(big, i64), i64(lg))
+        v = b.lshr(v, s)
+        m = b.or_(m, s)
     return m

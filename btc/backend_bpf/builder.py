@@ -3,16 +3,14 @@ probe reads, clocks, ring-buffer records, and byte-level memory copies that keep
 visible to LLVM (the BPF target splits misaligned accesses into bytes)."""
 from __future__ import annotations
 
-from dataclasses import dataclass
-
 from llvmlite import ir
 
 from btc.backend_bpf.helpers import BpfFunc
 from btc.backend_bpf.layout import I8, I32, I64, PTR
+from btc.records import Record  # cheaper to define than a dataclass (start-up)
 
 
-@dataclass(frozen=True)
-class Mem:
+class Mem(Record):
     """A value that lives in memory: its address and the alignment known for it."""
 
     ptr: ir.Value
@@ -33,6 +31,17 @@ class BpfBuilder:
         callee = ir.Constant(I64, int(func)).inttoptr(PTR)
         callee.function_type = fnty  # llvmlite reads the signature from the callee
         return self.b.call(callee, args, attrs=("nounwind", "readnone") if pure else ())
+
+    def high_half(self, v: ir.Value) -> ir.Value:
+        """v >> 32 (pid from pid_tgid, gid from uid_gid), kept opaque to InstCombine: it turns
+        `(v >> 32) == C` into `(v & 0xffffffff00000000) == C << 32`: two 64-bit immediates,
+        an and and a compare (6 instructions) where the shift and a compare take 2.
+        llvm.bpf.passthrough is the BPF back end's own optimisation barrier, removed before
+        instruction selection."""
+        name = "llvm.bpf.passthrough.i64.i64"
+        mod = self.b.module
+        fn = mod.globals.get(name) or ir.Function(mod, ir.FunctionType(I64, [I32, I64]), name)
+        return self.b.call(fn, [I32(0), self.b.lshr(v, I64(32))])
 
     def map_lookup(self, m: ir.GlobalVariable, key: ir.Value) -> ir.Value:
         return self.call_helper(BpfFunc.map_lookup_elem, [m, key], PTR)

@@ -5,7 +5,6 @@
 from __future__ import annotations
 
 import os
-from dataclasses import dataclass
 
 from llvmlite import binding as llvm
 from llvmlite import ir
@@ -18,6 +17,7 @@ from btc.backend_bpf.lower import FunctionLowerer, ModuleCtx, is_special, param_
 from btc.diagnostics import BtcError
 from btc.ir import nodes as N
 from btc.ir import types as T
+from btc.records import Record
 
 TRIPLE = "bpfel"
 CPU = "v3"  # ALU32 + JMP32, kernel >= 5.1 (linux-bpf.md §9)
@@ -28,8 +28,7 @@ BPF_STACK = 512  # the verifier's limit per program
 LLVM_STACK_LIMIT = 8192
 
 
-@dataclass
-class Built:
+class Built(Record, frozen=False):
     module: ir.Module
     meta: dict
 
@@ -42,8 +41,11 @@ def target_machine() -> llvm.TargetMachine:
     return target.create_target_machine(cpu=CPU, opt=OPT_LEVEL, reloc="static", codemodel="small")
 
 
-def build_module(prog: N.Program, tm: llvm.TargetMachine | None = None, kernel: dict | None = None) -> Built:
-    """Lower every function of `prog` into one LLVM module plus its metadata."""
+def build_module(prog: N.Program, tm: llvm.TargetMachine | None = None, kernel: dict | None = None,
+                 pid_check: bool = True) -> Built:
+    """Lower every function of `prog` into one LLVM module plus its metadata. `pid_check`:
+    probes carry the `-p PID` test (a `target_pid` .rodata slot); without it the object
+    cannot run with -p (the runtime refuses), and each probe is 3 instructions shorter."""
     tm = tm or target_machine()
     module = ir.Module(name=prog.source_name or "bt")
     module.triple = TRIPLE
@@ -56,7 +58,7 @@ def build_module(prog: N.Program, tm: llvm.TargetMachine | None = None, kernel: 
     events_plan, lost_plan = btf_maps.events_plan(), btf_maps.lost_plan()
     events = btf_maps.define_map(module, di, events_plan)
     lost = btf_maps.define_map(module, di, lost_plan)
-    rodata, slots = _rodata(prog)
+    rodata, slots = _rodata(prog, pid_check)
     rodata_gv = rodata.define(module, di)
     di.finish_unit()
 
@@ -102,7 +104,7 @@ def build_module(prog: N.Program, tm: llvm.TargetMachine | None = None, kernel: 
     return Built(module, meta)
 
 
-def _rodata(prog: N.Program) -> tuple[btf_maps.Rodata, dict]:
+def _rodata(prog: N.Program, pid_check: bool = True) -> tuple[btf_maps.Rodata, dict]:
     nodes = [n for f in prog.functions for n in walk(((f.filter,) if f.filter else ()) + f.body)]
     uses = list(prog.params) + [(n.index, n.type) for n in nodes if isinstance(n, N.Param)]
     params = {param_slot_key(i, t): (i, t) for i, t in uses}
@@ -124,7 +126,7 @@ def _rodata(prog: N.Program) -> tuple[btf_maps.Rodata, dict]:
     for n in nodes:
         if isinstance(n, N.KAddr) and (M.SLOT_KADDR, n.symbol) not in slots:
             slots[(M.SLOT_KADDR, n.symbol)] = rd.add(M.SLOT_KADDR, T.UINT64, name=n.symbol)
-    if any(not is_special(f) for f in prog.functions):
+    if pid_check and any(not is_special(f) for f in prog.functions):
         slots[(M.SLOT_TARGET_PID,)] = rd.add(M.SLOT_TARGET_PID, T.UINT64)
     return rd, slots
 
@@ -178,17 +180,18 @@ def _optimize(mod: llvm.ModuleRef, tm: llvm.TargetMachine) -> None:
     pm.run(mod, pb)
 
 
-def _compiled(prog: N.Program, kernel: dict | None = None) -> tuple[llvm.ModuleRef, llvm.TargetMachine]:
+def _compiled(prog: N.Program, kernel: dict | None = None,
+              pid_check: bool = True) -> tuple[llvm.ModuleRef, llvm.TargetMachine]:
     tm = target_machine()
-    built = build_module(prog, tm, kernel)
+    built = build_module(prog, tm, kernel, pid_check)
     mod = _parse(str(built.module))
     _optimize(mod, tm)
     return mod, tm
 
 
-def compile_program(prog: N.Program, kernel: dict | None = None) -> bytes:
+def compile_program(prog: N.Program, kernel: dict | None = None, pid_check: bool = True) -> bytes:
     """A relocatable BPF ELF object (with .BTF, .BTF.ext and `.btc.meta`) for `prog`."""
-    mod, tm = _compiled(prog, kernel)
+    mod, tm = _compiled(prog, kernel, pid_check)
     try:
         elf = bytes(tm.emit_object(mod))
     except RuntimeError as e:

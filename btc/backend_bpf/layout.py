@@ -7,12 +7,12 @@ here once and used by both the `.maps` definitions and the metadata.
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
 
 from llvmlite import ir
 
 from btc.ir import nodes as N
 from btc.ir import types as T
+from btc.records import Record  # cheaper to define than a dataclass (start-up)
 from btc.runtime.abi import MapType
 
 I8, I32, I64 = ir.IntType(8), ir.IntType(32), ir.IntType(64)
@@ -44,8 +44,7 @@ def sym_name(prefix: str, name: str) -> str:
     return prefix + re.sub(r"[^A-Za-z0-9_]", "_", name.lstrip("@"))
 
 
-@dataclass(frozen=True)
-class MapPlan:
+class MapPlan(Record):
     """How one bt map is laid out in BPF. `key_type` is the BPF key (for hist/lhist: user key
     padded to 8 plus a u64 bucket, as a TupleType-like layout described by `bucket_off`)."""
 

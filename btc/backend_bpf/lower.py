@@ -16,6 +16,7 @@ from btc import meta as M
 from btc.backend_bpf import aggs, arith, btf_maps
 from btc.backend_bpf.builder import BpfBuilder, Mem
 from btc.backend_bpf.debuginfo import DebugInfo
+from btc.backend_bpf.formap import own_nodes
 from btc.backend_bpf.helpers import BPF_ANY, BPF_F_USER_STACK, BPF_NOEXIST, BpfFunc
 from btc.backend_bpf.layout import I8, I32, I64, PTR, MapPlan, as_int_type, is_memory, llvm_int
 from btc.diagnostics import NO_SPAN, BtcError
@@ -27,6 +28,7 @@ STACK_TEMP_MAX = 16  # temporaries up to this size live on the stack, bigger one
 STACK_TEMPS_MAX = 12  # at most this many stack temporaries at once (192 of the 512 bytes)
 MAX_CPUS = 1024  # bound of the per-CPU summing loop for aggregation reads
 STRCMP_UNROLL_MAX = 64  # longer string comparisons use a loop
+ONE_VALUE_AGGS = ("count", "hist", "lhist")  # a key's first event stores the value 1
 
 
 @dataclass
@@ -46,6 +48,21 @@ class ModuleCtx:
     scratch_size: int = 0
     stacks: dict[str, ir.GlobalVariable] = field(default_factory=dict)  # kind -> STACK_TRACE map
     unsafe: set[str] = field(default_factory=set)  # system/signal used: runs need --unsafe
+    consts: dict[int, ir.GlobalVariable] = field(default_factory=dict)  # value -> btc_kN
+
+    def const_u64(self, value: int) -> ir.GlobalVariable:
+        """A read-only u64 in `.rodata` (its own symbol, the bytes in the ELF: nothing to patch
+        at load time) for helpers that read a constant from memory. Passing its address is one
+        ld_imm64 (2 instructions); a stack copy costs a move, a store and 2 for the address."""
+        if value not in self.consts:
+            name = f"btc_k{value}" if value >= 0 else f"btc_km{-value}"
+            gv = ir.GlobalVariable(self.module, I64, name)
+            gv.initializer = I64(value)
+            gv.global_constant = True
+            gv.section = M.RODATA_SECTION
+            gv.align = 8
+            self.consts[value] = gv
+        return self.consts[value]
 
     def scratch_map(self) -> ir.GlobalVariable:
         if self.scratch is None:
@@ -98,7 +115,7 @@ class FunctionLowerer:
         self.t = _Temps()
         self.locals: dict[str, tuple[T.Type, object]] = {}
         self.loops: list[_Loop] = []
-        self._zero_key: ir.Value | None = None
+        self._cold_blocks: list[ir.Block] = []
 
     # ------------------------------------------------------------ driver
 
@@ -106,7 +123,8 @@ class FunctionLowerer:
         """Lower the function; returns the scratch bytes it needs."""
         # interval probes fire on a timer in whatever task is running: a pid test there
         # would only make them stop firing, so `-p` leaves them (and BEGIN/END) alone
-        if not is_special(self.f) and not self.f.probe.text.startswith("interval:"):
+        if ((M.SLOT_TARGET_PID,) in self.mc.slots and not is_special(self.f)
+                and not self.f.probe.text.startswith("interval:")):
             self._target_pid_check()
         if self.f.filter is not None:
             self._wrap(self.f.filter, self._filter, self.f.filter)
@@ -116,7 +134,18 @@ class FunctionLowerer:
         if not self.b.block.is_terminated:
             self.b.ret(I32(0))
         self._finish_entry()
+        self._move_cold_blocks()
         return self.t.scratch_high
+
+    def _move_cold_blocks(self) -> None:
+        """Put rarely-run blocks last. LLVM keeps the IR's block order here (it ignores branch
+        weights for this layout), and a cold block placed last means the hot branch falls
+        through: when the verifier proves a test constant (-p unset), the test becomes
+        `ja 0` and is deleted, instead of a `ja` over the cold code that stays."""
+        blocks = self.fn.blocks
+        for bb in self._cold_blocks:
+            blocks.remove(bb)
+            blocks.append(bb)
 
     def _target_pid_check(self) -> None:
         """`-p PID`: return early for other processes. The slot is 0 unless -p was given; the
@@ -126,6 +155,7 @@ class FunctionLowerer:
         skip = self.fn.append_basic_block("other_pid")
         go = self.fn.append_basic_block("target_pid")
         self.b.cbranch(self.b.icmp_unsigned("==", want, I64(0)), go, check)
+        self._cold_blocks += [check, skip]
         self.b.position_at_end(check)
         pid = self.b.lshr(self.bpf.pid_tgid(), I64(32))
         self.b.cbranch(self.b.icmp_unsigned("==", pid, want), go, skip)
@@ -184,11 +214,10 @@ class FunctionLowerer:
         return self.scratch_ptr
 
     def _zero_key_ptr(self) -> ir.Value:
-        if self._zero_key is None:
-            with self._at_entry():
-                self._zero_key = self.b.alloca(I32, name="key0")
-                self.b.store(I32(0), self._zero_key, align=4)
-        return self._zero_key
+        """Key 0 of array maps (keyless maps, scratch, lost), read-only in .rodata: helpers
+        take a map value as a key. On the stack it was stored at entry, so every event paid
+        for it, the ones a filter rejects too."""
+        return self.mc.const_u64(0)
 
     def temp(self, size: int) -> Mem:
         """Statement-lifetime memory of `size` bytes, 8-aligned, contents undefined."""
@@ -222,12 +251,14 @@ class FunctionLowerer:
 
     def _declare_locals(self) -> None:
         found: dict[str, T.Type] = {}
-        for n in walk(self.f.body):
+        for n in own_nodes(self.f.body):
             if isinstance(n, N.LocalSet):
                 found.setdefault(n.name, n.value.type)
             elif isinstance(n, N.LocalGet):
                 found.setdefault(n.name, n.type)
         for name in sorted(found):
+            if name in self.locals:  # a for body's shared local: the probe's slot
+                continue
             t = found[name]
             if is_memory(t):
                 mem = self._scratch_alloc(t.size())
@@ -515,6 +546,17 @@ class FunctionLowerer:
                         with self.b.if_then(self.b.icmp_unsigned("!=", p2, ir.Constant(PTR, None))):
                             self._add_in_place(p2, delta, lty, atomic=not plan.percpu)
 
+    def _first_value(self, plan: MapPlan, agg: T.AggType, v) -> ir.Value:
+        """Address of the value a miss inserts. count/hist/lhist insert 1, read from .rodata:
+        one ld_imm64, where building it on the stack costs a constant move, a store and two
+        instructions of address arithmetic (the helper only reads the value)."""
+        if agg.kind in ONE_VALUE_AGGS and plan.value_size == 8:
+            return self.mc.const_u64(1)
+        init = self.temp(plan.value_size)
+        self.bpf.zero(init, plan.value_size)
+        aggs.update_value(self.b, self.mc.prog.dialect, agg, init.ptr, v)
+        return init.ptr
+
     def _add_in_place(self, p: ir.Value, delta: ir.Value, lty: ir.IntType, atomic: bool) -> None:
         if atomic and lty.width in (32, 64):
             self.bpf.atomic_add(p, delta)
@@ -556,18 +598,16 @@ class FunctionLowerer:
         miss_bb = self.b.append_basic_block("agg.miss")
         self.b.cbranch(self.b.icmp_unsigned("!=", p, ir.Constant(PTR, None)), update_bb, miss_bb)
         self.b.position_at_end(miss_bb)
-        init = self.temp(plan.value_size)
-        self.bpf.zero(init, plan.value_size)
-        aggs.update_value(self.b, dialect, agg, init.ptr, v)
+        init = self._first_value(plan, agg, v)
         if plan.percpu:
-            self.bpf.map_update(m, key_ptr, init.ptr, BPF_ANY)
+            self.bpf.map_update(m, key_ptr, init, BPF_ANY)
             self.b.branch(done_bb)
             self.b.position_at_end(update_bb)
             aggs.update_value(self.b, dialect, agg, p, v)
             self.b.branch(done_bb)
             self.b.position_at_end(done_bb)
             return
-        rc = self.bpf.map_update(m, key_ptr, init.ptr, BPF_NOEXIST)
+        rc = self.bpf.map_update(m, key_ptr, init, BPF_NOEXIST)
         race_bb = self.b.append_basic_block("agg.race")
         self.b.cbranch(self.b.icmp_unsigned("==", rc, I64(0)), done_bb, race_bb)
         self.b.position_at_end(race_bb)
@@ -688,16 +728,18 @@ class FunctionLowerer:
             return mem
         if name in ("pid", "tid"):
             v = self.bpf.pid_tgid()
-            v = self.b.lshr(v, I64(32)) if name == "pid" else self.b.and_(v, I64(0xFFFFFFFF))
+            v = self.bpf.high_half(v) if name == "pid" else self.b.and_(v, I64(0xFFFFFFFF))
         elif name in ("uid", "gid"):
             v = self.bpf.uid_gid()
-            v = self.b.lshr(v, I64(32)) if name == "gid" else self.b.and_(v, I64(0xFFFFFFFF))
+            v = self.bpf.high_half(v) if name == "gid" else self.b.and_(v, I64(0xFFFFFFFF))
         elif name == "nsecs":
             v = self._nsecs(e.clock or "boot", e)
         elif name == "elapsed":
             v = self.b.sub(self.bpf.ktime("boot"), self._rodata_u64((M.SLOT_START_NS,)))
         elif name == "cpid":
             v = self._rodata_u64((M.SLOT_CPID,))
+        elif name == "ctx":  # bpftrace `ctx`: the context pointer as an integer
+            v = self.b.ptrtoint(self.ctx, I64)
         elif name in ("kstack", "ustack"):
             return self._stack(name, e.type)
         elif name in _SIMPLE_BUILTINS:
@@ -841,6 +883,11 @@ class FunctionLowerer:
         key_ptr = self._key(plan, e.key)
         if e.insert_missing:  # btrace: reading a missing key creates it (zero on every CPU)
             self._lookup_or_insert(plan, m, key_ptr, insert=True)
+        v = self.agg_over_cpus(agg, m, key_ptr)
+        return self.coerce(v, T.IntType(64, agg.elem.signed), e.type)
+
+    def agg_over_cpus(self, agg: T.AggType, m, key_ptr) -> ir.Value:
+        """The i64 value of the aggregation at `key_ptr`, combined over every CPU's slot."""
         acc = self.temp(16)
         self.bpf.zero(acc, 16)
         if agg.kind in ("min", "max"):
@@ -865,8 +912,7 @@ class FunctionLowerer:
         self.b.store(self.b.add(cpu, I32(1)), cpu_slot.ptr, align=4)
         self.b.branch(cond_bb)
         self.b.position_at_end(end_bb)
-        v = aggs.read_combined(self.b, agg, acc.ptr)
-        return self.coerce(v, T.IntType(64, agg.elem.signed), e.type)
+        return aggs.read_combined(self.b, agg, acc.ptr)
 
     def e_MapHasKey(self, e: N.MapHasKey):
         plan, m = self._map(e.map)

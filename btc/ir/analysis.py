@@ -33,7 +33,7 @@ def run(prog: ast.Program, params: list[str] | None) -> ir.Program:
         printfs=tuple(tables.printfs), prints=tuple(tables.prints),
         time_formats=tuple(tables.times), params=tuple(sorted(tables.params, key=_param_key)),
         exit_order=tuple(order), source_name=prog.span.file, source=prog.source,
-        warnings=tuple(tables.warnings), span=prog.span)
+        warnings=tuple(tables.warnings), uses_btf=tables.uses_btf, span=prog.span)
 
 
 def _position(err: BtcError) -> tuple[int, int]:

@@ -61,6 +61,7 @@ class Tables:
     params: set[tuple[int, Type]] = field(default_factory=set)
     warnings: list[BtcError] = field(default_factory=list)
     hidden: dict[str, Span] = field(default_factory=dict)  # btrace locals' hidden maps
+    uses_btf: bool = False  # a constant came from the kernel's BTF (sizeof/offsetof)
 
     def printf(self, fmt: str, types: tuple[Type, ...], span: Span) -> int:
         for i, d in enumerate(self.printfs):

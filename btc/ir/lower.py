@@ -10,9 +10,12 @@ from btc.ir import typecheck
 from btc.ir import nodes as ir
 from btc.ir.lower_expr import ExprLowerer, lowering_method
 from btc.ir.probe_info import ProbeFacts
-from btc.ir.symbols import agg_call
+from btc.ir.symbols import agg_call, children, used_locals
 from btc.ir.types import AggType, IntType, Type
 from btc.parser import ast
+from btc.parser.construct import replace
+
+_CTX_BUILTIN = re.compile(r"args|ctx|retval|s?arg[0-9]+")
 
 
 class Lowerer(ExprLowerer):
@@ -26,7 +29,7 @@ class Lowerer(ExprLowerer):
         return out
 
     def lower_function(self, rule_index: int, rule: ast.Rule, facts: ProbeFacts, name: str) -> ir.Function:
-        self.rule, self.facts, self.assigned = rule_index, facts, set()
+        self.rule, self.facts, self.assigned, self.captured = rule_index, facts, set(), {}
         filt = None
         if rule.filter is not None:
             filt = self.truth(self.expr(rule.filter), rule.filter.span)
@@ -102,25 +105,52 @@ class Lowerer(ExprLowerer):
         return ir.Unroll(count=n or 1, body=self.block(s.body.stmts), span=s.span)
 
     def _s_For(self, s: ast.For):
-        """The body becomes a bpf_for_each_map_elem callback: only `$kv` and the body's own
-        locals are visible (outer locals are not passed to the callback)."""
+        """The body becomes a bpf_for_each_map_elem callback. As in bpftrace 0.23, locals
+        assigned before the loop and used in the body are shared with it (`captures`: the
+        back end passes their addresses); the body's other locals are its own scope."""
         if self.dialect == "btrace":
             self.error("for loops over maps are not part of btrace", s.span)
             return None
+        if s.var in self.assigned:
+            self.error(f"Loop declaration shadows existing variable: ${s.var}", self._decl_span(s))
         name = self.map_name(s.map)
         self.note_map_use(name, s.map.span)
         kv = for_kv_type(self, name, s.map.span)
         if kv is None:
             return None
-        outer, self.assigned = self.assigned, {s.var}
-        # the body's locals are its own scope (another BPF function): types keyed apart
-        fn_index, self.fn_index = self.fn_index, (self.fn_index, s.span.line, s.span.col)
+        self._reject_ctx_reads(s.body)
+        shared = sorted(used_locals(s.body) & self.assigned - {s.var})
+        saved = self.assigned, self.fn_index, self.captured
+        captured = {n: self.local_key(n) for n in shared}
+        self.assigned, self.captured = {s.var, *shared}, captured
+        # the body's own locals are another BPF function's: their types are keyed apart
+        self.fn_index = (self.fn_index, s.span.line, s.span.col)
         try:
             self._local_type(s.var, kv, s.span)
             body = self.block(s.body.stmts)
         finally:
-            self.assigned, self.fn_index = outer, fn_index
-        return ir.ForMap(var=s.var, map=name, kv_type=kv, body=body, span=s.span)
+            self.assigned, self.fn_index, self.captured = saved
+        return ir.ForMap(var=s.var, map=name, kv_type=kv, body=body, span=s.span,
+                         captures=tuple(shared))
+
+    def _reject_ctx_reads(self, body) -> None:
+        """bpftrace 0.23 does not hand the probe's context to a loop body: `args`, `ctx`,
+        `argN`, `sargN` and `retval` there are errors (its semantic analyser's words)."""
+        stack = [body]
+        while stack:
+            n = stack.pop()
+            if isinstance(n, ast.Builtin) and _CTX_BUILTIN.fullmatch(n.name):
+                self.error(f"'{n.name}' builtin is not allowed in a for-loop", n.span)
+            stack.extend(children(n))
+
+    def _decl_span(self, s: ast.For):
+        """The span of `$kv` in `for ($kv : …)` (the AST keeps only the loop's)."""
+        lines = (self.prog.source or "").splitlines()
+        text = lines[s.span.line - 1] if 0 < s.span.line <= len(lines) else ""
+        at = text.find("$" + s.var, max(s.span.col - 1, 0))
+        if at < 0:
+            return s.span
+        return replace(s.span, col=at + 1, end_line=s.span.line, end_col=at + 2 + len(s.var))
 
     def _s_Let(self, s: ast.Let):
         if s.value is None:
@@ -191,7 +221,7 @@ class Lowerer(ExprLowerer):
         return ir.LocalSet(name=var.name, value=self.convert(value, slot), span=span)
 
     def _local_type(self, name: str, t: Type, span) -> Type:
-        key = (self.fn_index, name)
+        key = self.local_key(name)
         have = self.env.locals.get(key)
         if have is None and not self.final:
             self.env.locals[key] = t
@@ -231,7 +261,8 @@ class Lowerer(ExprLowerer):
 
 
 def for_kv_type(lw, name: str, span) -> Type | None:
-    """`(key, value)` of a map that `for` or `len` can walk (plain values, count and sum)."""
+    """`(key, value)` of a map that `for` or `len` can walk: plain values and the
+    aggregations with one value (bpftrace 0.23 refuses hist, lhist and stats)."""
     from btc.ir.env import SCALAR
     from btc.ir.types import INT64, TupleType
 
@@ -242,9 +273,8 @@ def for_kv_type(lw, name: str, span) -> Type | None:
         lw.error(f"{name} has no keys: for loops and len() need a keyed map", span)
         return None
     if isinstance(val_t, AggType):
-        if val_t.kind not in ("count", "sum"):
-            lw.error(f"btc cannot iterate over {name}: {val_t.kind}() maps are not supported "
-                     "(plain values, count() and sum() only)", span)
+        if val_t.kind in ("hist", "lhist", "stats"):
+            lw.error(f"Loop expression does not support type: {val_t.kind}_t", span)
             return None
         val_t = IntType(64, val_t.elem.signed)
     return TupleType((key_t, val_t))

@@ -16,7 +16,7 @@ from btc.ir.consts import wrap
 from btc.ir.env import SCALAR, Env, Tables
 from btc.ir.probe_info import ProbeFacts
 from btc.ir.symbols import SymbolTable, map_name
-from btc.ir.types import INT64, UINT64, AggType, IntType, StrType, TupleType, Type
+from btc.ir.types import INT64, UINT64, AggType, ArrayType, IntType, StrType, TupleType, Type
 from btc.parser import ast
 from btc.parser.construct import constructor
 from btc.probes.base import parse_int
@@ -51,8 +51,14 @@ class ExprLowerer:
         self.rule = 0
         self.fn_index = 0
         self.assigned: set[str] = set()  # bpftrace locals assigned so far in this function
+        # inside a `for` body: the outer locals it shares, with their type keys outside
+        self.captured: dict[str, tuple] = {}
         self._in_binary = False
         self.new = node_makers()
+
+    def local_key(self, name: str) -> tuple:
+        """The Env key of local `name`: a `for` body's shared locals keep the outer key."""
+        return self.captured.get(name) or (self.fn_index, name)
 
     # ------------------------------------------------------------ helpers for hooks
 
@@ -143,7 +149,7 @@ class ExprLowerer:
         """A value used as a condition: integers as they are, strings non-empty."""
         if isinstance(e.type, IntType):
             return e
-        if isinstance(e.type, StrType):
+        if isinstance(e.type, StrType) and not isinstance(e.type, ArrayType):
             empty = ir.StrConst(value=b"", type=StrType(1), span=span)
             return ir.StrCmp(op="!=", lhs=e, rhs=empty, type=self.bool_t, span=span)
         self.error(f"a value of type {e.type} cannot be used as a condition", span)
@@ -210,25 +216,28 @@ class ExprLowerer:
         return ir.Cast(expr=v, type=t, span=e.span)
 
     def _e_Sizeof(self, e: ast.Sizeof) -> ir.Expr:
+        if isinstance(e.expr, ast.Ident):  # `sizeof(u64)`: a C or kernel type name
+            return builtins.kernel_types.sizeof(self, e.expr.name, e.span, ident=True)
         if e.expr is not None:
             size = self.expr(e.expr).type.size()
         else:
             t = CAST_TYPES.get((e.type_name or "").strip())
             if t is None:
-                self.error(f"sizeof({e.type_name}) is not supported by btc (integer types only)", e.span)
-                return ir.Const(value=0, type=UINT64, span=e.span)
+                return builtins.kernel_types.sizeof(self, e.type_name or "", e.span)
             size = t.size()
         return ir.Const(value=size, type=UINT64, span=e.span)
 
     def _e_Offsetof(self, e: ast.Offsetof) -> ir.Expr:
-        """Compile time; only tuples (`offsetof($t, 1)`): btc has no C struct layouts."""
-        t = self.expr(e.expr).type if e.expr is not None else None
+        """Compile time: kernel structs from BTF (`offsetof(struct sk_buff, len)`), or tuples
+        (`offsetof($t, 1)`)."""
+        if e.expr is None:
+            return builtins.kernel_types.offsetof(self, e.type_name or "", e.fields, e.span)
+        t = self.expr(e.expr).type
         off = 0
         for name in e.fields:
             if not (isinstance(t, TupleType) and name.isdigit() and int(name) < len(t.elems)):
-                what = e.type_name if e.expr is None else str(t)
-                self.error(f"offsetof({what}, {'.'.join(e.fields)}) is not supported by btc "
-                           "(tuples only; C structs are not available)", e.span)
+                self.error(f"offsetof({t}, {'.'.join(e.fields)}) is not supported by btc "
+                           "(the first argument must be a struct type or a tuple)", e.span)
                 return ir.Const(value=0, type=UINT64, span=e.span)
             off += t.offsets()[int(name)]
             t = t.elems[int(name)]
@@ -252,7 +261,8 @@ class ExprLowerer:
             return self.new.Binary(e.op, _widen(lhs), _widen(rhs),
                                    typecheck.arith_signed(self.dialect, e.op, lt, rt),
                                    typecheck.arith_result(self.dialect, e.op, lt, rt), e.span)
-        if isinstance(lt, StrType) and isinstance(rt, StrType) and e.op in ("==", "!="):
+        if isinstance(lt, StrType) and isinstance(rt, StrType) and e.op in ("==", "!=") \
+                and not isinstance(lt, ArrayType) and not isinstance(rt, ArrayType):
             return ir.StrCmp(op=e.op, lhs=lhs, rhs=rhs, type=self.bool_t, span=e.span)
         self.error(_binary_mismatch(self.dialect, e.op, lt, rt), e.span)
         return ir.Const(value=0, type=INT64, span=e.span)
@@ -319,6 +329,8 @@ class ExprLowerer:
         if desc.name == "args":
             self.error("args must be used with a field: args.NAME", e.span)
             return ir.Const(value=0, type=INT64, span=e.span)
+        if desc.name in ("username", "ctx"):
+            return getattr(builtins.context, desc.name)(self, e)
         clock = variables.nsecs_clock(self.dialect) if desc.name == "nsecs" else None
         return self.new.BuiltinRead(desc.name, clock, desc.type, e.span)
 
@@ -380,12 +392,19 @@ class ExprLowerer:
                        f"did you mean '{near}'?" if near else None)
             return ir.Const(value=0, type=INT64, span=e.span)
         arr = self._array_field(e) if self.dialect == "bpftrace" else None
-        if arr is not None and not isinstance(got.type, StrType):
-            # bpftrace prints a whole array as [a,b,...]; btc only reads elements
-            self.error(f"args.{e.name} is an array ({arr.type_text}[{arr.array_len}]): index it "
-                       f"with a literal (args.{e.name}[0]); whole integer arrays are not "
-                       f"supported by btc", e.span)
+        if arr is not None and not isinstance(got.type, StrType) and isinstance(got, ir.CtxLoad):
+            return self._whole_array(e, arr, got)
         return got
+
+    def _whole_array(self, e: ast.Field, arr, first: ir.CtxLoad) -> ir.Expr:
+        """`args.x` of an `int x[N]` field: all N elements, copied like a char array."""
+        elem = first.type
+        if not arr.array_len or not isinstance(elem, IntType) or elem.size() * arr.array_len != arr.size:
+            self.error(f"args.{e.name} ({arr.type_text}[{arr.array_len or ''}]) cannot be read "
+                       f"as a whole by btc: index it with a literal (args.{e.name}[0])", e.span)
+            return ir.Const(value=0, type=INT64, span=e.span)
+        return ir.CtxLoad(offset=first.offset, deref_offset=first.deref_offset,
+                          deref_user=first.deref_user, type=ArrayType(arr.size, elem), span=e.span)
 
     def _e_Index(self, e: ast.Index) -> ir.Expr:
         idx = e.index.value if isinstance(e.index, ast.Int) else None
@@ -411,7 +430,7 @@ class ExprLowerer:
     def _e_Var(self, e: ast.Var) -> ir.Expr:
         if self.dialect == "btrace":
             return self._btrace_local_get(e)
-        t = self.env.local((self.fn_index, e.name))
+        t = self.env.local(self.local_key(e.name))
         if e.name not in self.assigned or t is None:
             self.error(f"Undefined or undeclared variable: ${e.name}", e.span)
             return ir.Const(value=0, type=t or INT64, span=e.span)

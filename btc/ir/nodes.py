@@ -247,12 +247,16 @@ class Return(Stmt):
 
 class ForMap(Stmt):
     """`for ($kv : @m) { body }`: the body runs in a callback of bpf_for_each_map_elem with
-    `$kv` = (key, value) of type `kv_type`; it sees no outer locals and no probe context."""
+    `$kv` = (key, value) of type `kv_type`. `captures` are the locals assigned before the
+    loop that the body reads or writes (bpftrace 0.22+ shares them with the probe: writes
+    are seen after the loop); the body's other locals are its own, fresh each iteration.
+    For aggregations `kv_type`'s value is the value read back (summed over CPUs)."""
 
     var: str
     map: str
     kv_type: Type
     body: tuple[Stmt, ...] = ()
+    captures: tuple[str, ...] = ()
 
 
 # Asynchronous actions: the program sends an event through the ring buffer and user space
@@ -348,6 +352,7 @@ class Program(Node):
     time_formats: tuple[str, ...] = ()
     params: tuple[tuple[int, Type], ...] = ()  # (index, type) of every $N used
     exit_order: tuple[str, ...] = ()  # map names in the order they print at exit
+    uses_btf: bool = False  # constants from the kernel's BTF: the object records its digest
     source_name: str = ""
     source: str = field(default="", compare=False, repr=False)
     # Added by sema: non-fatal diagnostics (BtcError objects) the CLI prints as warnings.

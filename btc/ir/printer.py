@@ -69,7 +69,9 @@ def format_stmt(s: ir.Stmt, depth: int) -> list[str]:
     if isinstance(s, ir.Unroll):
         return [f"{pad}unroll {s.count}"] + format_block(s.body, depth + 1)
     if isinstance(s, ir.ForMap):
-        return [f"{pad}for ${s.var}:{s.kv_type} in {s.map}"] + format_block(s.body, depth + 1)
+        shared = f" sharing {', '.join('$' + n for n in s.captures)}" if s.captures else ""
+        head = f"{pad}for ${s.var}:{s.kv_type} in {s.map}{shared}"
+        return [head] + format_block(s.body, depth + 1)
     return [pad + _simple_stmt(s)]
 
 

@@ -6,16 +6,14 @@ module.
 """
 from __future__ import annotations
 
-from dataclasses import dataclass
-
 from btc.diagnostics import BtcError, Span
 from btc.ir import nodes as ir
 from btc.ir.types import INT64, UINT64, IntType, StrType, Type
 from btc.probes import ArgInfo, ProbeSpec, resolve_all
+from btc.records import Record  # cheaper to define than a dataclass (start-up)
 
 
-@dataclass(frozen=True)
-class ProbeFacts:
+class ProbeFacts(Record):
     """A resolved probe as analysis sees it."""
 
     spec: ProbeSpec

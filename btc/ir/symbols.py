@@ -158,6 +158,17 @@ def _plan(cls: type) -> tuple[tuple[str, bool], ...]:
     return plan
 
 
+def used_locals(root) -> set[str]:
+    """Names of the `$locals` read or written anywhere under `root` (a `for` body)."""
+    out, stack = set(), [root]
+    while stack:
+        n = stack.pop()
+        if isinstance(n, ast.Var):
+            out.add(n.name)
+        stack.extend(children(n))
+    return out
+
+
 def children(n) -> list:
     """Child nodes of an AST node, in source order (generic over the dataclass fields)."""
     out = []

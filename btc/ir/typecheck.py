@@ -19,9 +19,9 @@ from btc.diagnostics import Span
 from btc.parser import ast
 from btc.ir import nodes as ir
 from btc.ir.types import BOOL, INT64, UINT64, IntType, StackType, StrType, TupleType, Type
-from btc.ir.types import KSymType, USymType
+from btc.ir.types import ArrayType, KSymType, UserNameType, USymType
 
-_SYMBOLIC = (KSymType, USymType)  # keep their kind through joins and map storage
+_SYMBOLIC = (KSymType, USymType, UserNameType)  # keep their kind through joins and map storage
 
 COMPARISONS = ("==", "!=", "<", "<=", ">", ">=")
 ARITH = ("+", "-", "*", "/", "%", "&", "|", "^", "<<", ">>")
@@ -36,6 +36,8 @@ def join(a: Type, b: Type, widen_ints: bool = True) -> Type | None:
     if isinstance(a, IntType) and isinstance(b, IntType):
         signed = a.signed or b.signed  # signed unless every value is unsigned
         return IntType(64, signed) if widen_ints or a.bits != b.bits else IntType(a.bits, signed)
+    if isinstance(a, ArrayType) or isinstance(b, ArrayType):
+        return None  # arrays mix only with the same array type (handled above)
     if isinstance(a, StrType) and isinstance(b, StrType):
         return StrType(max(a.length, b.length))
     if isinstance(a, TupleType) and isinstance(b, TupleType) and len(a.elems) == len(b.elems):
@@ -144,11 +146,12 @@ def check_printf(fmt: str, args: tuple[ir.Expr, ...], dialect: str, span: Span) 
     out = []
     for conv, a in zip(specs, args):
         want = "integer" if conv in _INT_CONVS else ("string" if conv == "s" else None)
-        have = type_word(a.type)
+        # bpftrace checks symbolic values (ksym, usym, username) as the strings they print as
+        have = "string" if isinstance(a.type, _SYMBOLIC) else type_word(a.type)
         if want == "integer" and have != "integer":
             out.append((f"printf: %{conv} specifier expects a value of type integer "
                         f"({have} supplied)", a.span))
-        elif want == "string" and have not in ("string", "stack", "ksym", "usym", "inet"):
+        elif want == "string" and have not in ("string", "stack", "ksym", "usym", "inet", "username"):
             out.append((f"printf: %s specifier expects a value of type string "
                         f"({have} supplied)", a.span))
         elif conv.startswith("r") and have != "buffer":
@@ -178,6 +181,8 @@ def type_word(t: Type) -> str:
         return str(t)
     if isinstance(t, IntType):
         return "integer"
+    if isinstance(t, ArrayType):
+        return "array"
     if isinstance(t, StrType):
         return "string"
     if isinstance(t, TupleType):

@@ -129,6 +129,31 @@ class USymType(TupleType):
         return "usym"
 
 
+class UserNameType(IntType):
+    """bpftrace `username`: the u64 uid, printed as its /etc/passwd name in user space
+    (TypeDesc "username"), as bpftrace resolves it at print time."""
+
+    bits: int = 64
+    signed: bool = False
+
+    def __str__(self) -> str:
+        return "username"
+
+
+class ArrayType(StrType):
+    """A whole integer array (tracepoint field `int x[N]`): `length` bytes holding
+    `length / elem.size()` integers. It travels as a byte blob like a string (the back end
+    copies it the same way) and prints as `[1,2,3]` (TypeDesc "array")."""
+
+    elem: IntType = IntType(8, False)
+
+    def count(self) -> int:
+        return self.length // self.elem.size()
+
+    def __str__(self) -> str:
+        return f"{self.elem}[{self.count()}]"
+
+
 class VoidType(Type):
     def size(self) -> int:
         return 0
@@ -184,6 +209,10 @@ def to_typedesc(t: Type) -> dict:
     """The runtime's view of a type (plain JSON data, docs/design.md §3)."""
     if isinstance(t, KSymType):
         return {"k": "ksym"}
+    if isinstance(t, UserNameType):
+        return {"k": "username", "size": 8}
+    if isinstance(t, ArrayType):
+        return {"k": "array", "size": t.size(), "n": t.count(), "elem": to_typedesc(t.elem)}
     if isinstance(t, USymType):
         return {"k": "usym"}
     if isinstance(t, IntType):

@@ -9,10 +9,11 @@ tracefs/sysfs files.
 from __future__ import annotations
 
 import functools
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field  # ProbeSpec: a cached_property needs a __dict__
 from typing import Any, Callable
 
 from btc.diagnostics import BtcError, Span
+from btc.records import Record  # cheaper to define than a dataclass (start-up)
 
 # enum bpf_prog_type, include/uapi/linux/bpf.h. Duplicated from btc/runtime/abi.py on purpose:
 # btc.probes is a leaf package and may not import the runtime.
@@ -26,8 +27,7 @@ PROG_TRACING = 26
 ARGN_KINDS = ("tp_slot", "tp_field", "raw", "regs", "raw_syscall", "btf", "none")
 
 
-@dataclass(frozen=True)
-class ArgInfo:
+class ArgInfo(Record):
     """One field of a context record: where it is and how to read it."""
 
     name: str
@@ -43,8 +43,7 @@ class ArgInfo:
     constant: int | None = None
 
 
-@dataclass(frozen=True)
-class RetvalInfo:
+class RetvalInfo(Record):
     """Where `retval` is read. via="ctx": at ctx+offset; "raw": the u64 raw-tracepoint
     argument ctx[offset // 8]; "btf": fexit, ctx[nargs] (offset = 8 * nargs)."""
 
@@ -121,8 +120,7 @@ class ProbeSpec:
         return args[index] if 0 <= index < len(args) else None
 
 
-@dataclass(frozen=True)
-class ProbeRequest:
+class ProbeRequest(Record):
     """A probe spec as written, split on ':' (quotes protect colons, as bpftrace's lexer)."""
 
     text: str
@@ -148,8 +146,7 @@ class ProbeRequest:
         return BtcError(bpftrace_message, self.span, hint)
 
 
-@dataclass(frozen=True)
-class Provider:
+class Provider(Record):
     """One probe type: its names, how to resolve a spec, how to list what exists."""
 
     name: str  # canonical, the `provider` of its specs

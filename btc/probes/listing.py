@@ -1,7 +1,8 @@
 """`btc list`: every probe this kernel offers, filtered by a shell glob.
 
 Tracepoints come from tracefs `available_events` (one read, not a directory walk);
-verbose mode adds each tracepoint's fields as `bpftrace -lv` prints them.
+verbose mode adds each tracepoint's fields as `bpftrace -lv` prints them. `usdt:PATH:…`
+patterns list that binary's .note.stapsdt probes (usdt.py).
 """
 from __future__ import annotations
 
@@ -11,11 +12,15 @@ from btc.diagnostics import BtcError
 from btc.probes.base import Provider
 from btc.probes.registry import PROVIDERS
 from btc.probes.tracefs_format import c_decl, tracepoint_format
+from btc.probes.usdt import usdt_listing
 
 
 def list_probes(pattern: str | None = None, dialect: str = "btrace",
                 verbose: bool = False) -> list[str]:
     """Matching probe names, one per entry (verbose: field lines follow, indented)."""
+    binary = usdt_listing(pattern, verbose) if pattern else None
+    if binary is not None:  # usdt probes live in one binary's notes, not in the kernel
+        return binary
     entries = [e for e in _all_entries(dialect, _providers_for(pattern, dialect))
                if _matches(e, pattern)]
     if not verbose:

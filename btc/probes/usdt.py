@@ -16,6 +16,8 @@ from __future__ import annotations
 
 import fnmatch
 import functools
+import glob
+import os
 import re
 import struct
 from dataclasses import dataclass
@@ -183,6 +185,57 @@ def _spec(req: ProbeRequest, path: str, note: UsdtNote) -> ProbeSpec:
                      dialect=req.dialect, argn_kind="regs", name=note.name, category=note.provider,
                      path=path, offset=off, address=note.pc, static_args=parse_args(note.args),
                      support=uprobe_support)
+
+
+def usdt_listing(pattern: str, verbose: bool = False) -> list[str] | None:
+    """`btc -l 'usdt:PATH:[PROV:]NAME'`: the binary's probes as `usdt:PATH:PROV:NAME`, sorted
+    and unique like `bpftrace -l`; verbose adds each argument's operand size and spec.
+    None when the pattern names no binary (usdt probes are only listed per binary)."""
+    parts = pattern.split(":")
+    if parts[0] not in ("usdt", "U") or len(parts) not in (2, 3, 4) or parts[1] in ("", "*"):
+        return None
+    prov, name = ("*", "*") if len(parts) == 2 else \
+        (parts[2], parts[3]) if len(parts) == 4 else ("*", parts[2])
+    out: list[str] = []
+    globbed = any(c in parts[1] for c in "*?[")
+    for path in _listing_paths(parts[1]):
+        try:
+            notes = usdt_notes(path)
+        except BtcError:
+            if not globbed:
+                raise
+            continue  # a glob also matches scripts and other non-ELF files: skip them
+        seen: dict[str, UsdtNote] = {}
+        for n in notes:
+            if fnmatch.fnmatchcase(n.provider, prov) and fnmatch.fnmatchcase(n.name, name):
+                seen.setdefault(f"usdt:{path}:{n.provider}:{n.name}", n)
+        for entry in sorted(seen):
+            out.append(entry)
+            if verbose:
+                out.extend("    " + line for line in describe_args(seen[entry].args))
+    return out
+
+
+def _listing_paths(target: str) -> list[str]:
+    if any(c in target for c in "*?["):
+        return sorted(p for p in glob.glob(target) if os.path.isfile(p))
+    path = resolve_binary(target)
+    if path is None:
+        raise BtcError(f"usdt target file '{target}' does not exist or is not executable")
+    return [path]
+
+
+def describe_args(spec: str) -> list[str]:
+    """One line per operand of a note's argument spec: `arg0: int32 (-4@%edi)`; operands btc
+    cannot read say so (their argN is rejected)."""
+    out = []
+    for i, text in enumerate(spec.split()):
+        a = parse_arg(i, text)
+        if a is None:
+            out.append(f"arg{i}: unsupported operand ({text})")
+        else:
+            out.append(f"arg{i}: {'' if a.signed else 'u'}int{a.size * 8} ({text})")
+    return out
 
 
 USDT = Provider("usdt", ("bpftrace",), _resolve, aliases=("U",), available=uprobe_support)

@@ -7,10 +7,10 @@ from __future__ import annotations
 
 import ctypes
 import errno
-from dataclasses import dataclass, field
 
 from btc.diagnostics import BtcError
-from btc.runtime import abi, syscalls, tracefs
+from btc.records import Record, field
+from btc.runtime import abi, syscalls
 from btc.runtime.cpus import online_cpus
 
 _ENOTSUPP = 524
@@ -18,8 +18,7 @@ _NO_PERF_LINK = (errno.EINVAL, errno.EOPNOTSUPP, _ENOTSUPP, errno.ENOSYS)
 WORKING_PROBES = "tracepoint, rawtracepoint, uprobe/uretprobe, profile and interval probes"
 
 
-@dataclass
-class Attachment:
+class Attachment(Record, frozen=False):
     """Open fds that keep one probe attached; close() detaches."""
 
     kind: str
@@ -84,6 +83,8 @@ def attach_raw_tracepoint(prog_fd: int, name: str) -> Attachment:
 
 
 def attach_tracepoint(prog_fd: int, category: str, name: str) -> Attachment:
+    from btc.runtime import tracefs  # here, not at the top: pathlib costs ~6 ms of start-up
+
     tp_id = tracefs.tracepoint_id(category, name)
     attr = _perf_attr(abi.PerfType.TRACEPOINT, tp_id)
     attr.sample_period, attr.sample_type, attr.wakeup_events = 1, abi.PERF_SAMPLE_RAW, 1
@@ -112,6 +113,8 @@ def attach_perf_event(prog_fd: int, type_: int, config: int, freq: bool, value: 
 
 def attach_uprobe(prog_fd: int, path: str, offset: int, retprobe: bool = False,
                   pid: int | None = None, ref_ctr_offset: int = 0) -> Attachment:
+    from btc.runtime import tracefs
+
     pmu = tracefs.pmu_type("uprobe")
     if pmu is None:
         raise BtcError("this kernel has no uprobe PMU (/sys/bus/event_source/devices/uprobe)",
@@ -131,6 +134,8 @@ def attach_uprobe(prog_fd: int, path: str, offset: int, retprobe: bool = False,
 
 
 def attach_kprobe(prog_fd: int, function: str, offset: int = 0, retprobe: bool = False) -> Attachment:
+    from btc.runtime import tracefs
+
     pmu = tracefs.pmu_type("kprobe")
     if pmu is None:
         raise BtcError(

@@ -8,9 +8,9 @@ from __future__ import annotations
 
 import ctypes
 import struct
-from dataclasses import dataclass, field
 
 from btc.diagnostics import BtcError
+from btc.records import Record, field
 from btc.runtime import abi, syscalls
 
 _HDR = struct.Struct("<HBBIIIII")  # magic, version, flags, hdr_len, type_off/len, str_off/len
@@ -19,8 +19,7 @@ _MODIFIERS = {abi.BtfKind.TYPEDEF, abi.BtfKind.VOLATILE, abi.BtfKind.CONST,
               abi.BtfKind.RESTRICT, abi.BtfKind.TYPE_TAG}
 
 
-@dataclass(frozen=True)
-class BtfType:
+class BtfType(Record):
     kind: abi.BtfKind
     name: str
     vlen: int
@@ -168,8 +167,7 @@ class Btf:
         return d
 
 
-@dataclass
-class BtfMapDef:
+class BtfMapDef(Record, frozen=False):
     """Fields of a BTF map definition: type, max_entries, map_flags, key_size, value_size,
     key_type_id, value_type_id (whatever the definition has)."""
 
@@ -209,8 +207,7 @@ def load_btf(blob: bytes) -> int:
 
 
 # --- .BTF.ext ------------------------------------------------------------------------------
-@dataclass
-class BtfExt:
+class BtfExt(Record, frozen=False):
     """Per-section records; insn_off still in bytes from the section start."""
 
     func_info: dict[str, list[tuple[int, int]]] = field(default_factory=dict)

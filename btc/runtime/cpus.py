@@ -2,11 +2,11 @@
 from __future__ import annotations
 
 import functools
-from pathlib import Path
+import os
 
 from btc.diagnostics import BtcError
 
-_SYS_CPU = Path("/sys/devices/system/cpu")
+_SYS_CPU = "/sys/devices/system/cpu"  # a str: pathlib costs ~6 ms of start-up
 
 
 def parse_cpu_list(text: str) -> list[int]:
@@ -22,9 +22,10 @@ def parse_cpu_list(text: str) -> list[int]:
 
 def _read_list(name: str) -> list[int]:
     try:
-        return parse_cpu_list((_SYS_CPU / name).read_text())
+        with open(os.path.join(_SYS_CPU, name), encoding="ascii") as f:
+            return parse_cpu_list(f.read())
     except (OSError, ValueError) as e:
-        raise BtcError(f"cannot read {_SYS_CPU / name}: {e}") from None
+        raise BtcError(f"cannot read {os.path.join(_SYS_CPU, name)}: {e}") from None
 
 
 @functools.cache

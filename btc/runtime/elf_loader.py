@@ -7,9 +7,9 @@ from __future__ import annotations
 
 import errno
 import struct
-from dataclasses import dataclass, field
 
 from btc.diagnostics import BtcError
+from btc.records import Record, field
 from btc.runtime import abi, syscalls
 from btc.runtime.btf import load_btf
 from btc.runtime.maps import MapHandle, MapSpec
@@ -21,8 +21,7 @@ _ENOTSUPP = 524  # include/linux/errno.h (kernel-internal, leaks to user space)
 _DATA_MAP_FLAGS = {".rodata": abi.MapFlags.RDONLY_PROG}
 
 
-@dataclass
-class LoadedObject:
+class LoadedObject(Record, frozen=False):
     meta: dict
     maps: dict[str, MapHandle] = field(default_factory=dict)  # by .maps symbol
     data_maps: dict[str, MapHandle] = field(default_factory=dict)  # by section (.rodata …)

@@ -14,10 +14,14 @@ from btc.runtime import output
 from btc.runtime.elf_loader import LoadedObject
 
 _HDR = struct.Struct("<II")
+_RUN_HDR = struct.Struct("<I4xQ")  # ring-buffer record length, then our kind | id << 32
+_UNBUILT = object()
 _U64 = struct.Struct("<Q")
 _I64 = struct.Struct("<q")
 
 _PENDING_MAX = 1024  # printf texts per write
+_BIG_TEXT = 1 << 20  # a text this long (a big map) first grows an output pipe
+_PIPE_SIZES = (8 << 20, 1 << 20)  # in turn: above fs/pipe-max-size needs CAP_SYS_RESOURCE
 
 EV_PRINTF, EV_PRINT, EV_PRINT_MAP, EV_CLEAR, EV_ZERO, EV_EXIT, EV_TIME, EV_DELETE = range(1, 9)
 EV_SYSTEM, EV_CAT = 9, 10  # btc.meta: printf-shaped payloads that user space acts on
@@ -38,7 +42,9 @@ class EventSink:
         self._user_symbols = False
         self.sym = None  # output.SymbolText for stacks/ksym/usym, set by bind()
         self._printf_fns: dict = {}  # printf id -> formatter (printf_compiled), built on use
+        self._batch_fns: dict = {}  # (printf id, stride) -> run formatter or None, built on use
         self._pending: list[str] = []  # printf text not yet handed to `out` (one write per batch)
+        self._pipe_grown = False
         self._handlers = {
             EV_PRINTF: self._printf, EV_PRINT: self._print, EV_PRINT_MAP: self._print_map,
             EV_CLEAR: self._clear, EV_ZERO: self._zero, EV_EXIT: self._exit, EV_TIME: self._time,
@@ -76,6 +82,37 @@ class EventSink:
         if handler is not None:
             handler(ident, bytes(view[_HDR.size:]))
         return False
+
+    def handle_run(self, data: memoryview, rec: int, stride: int, avail: int) -> int:
+        """Ring-buffer run callback: a run of records of one printf, formatted at once;
+        returns how many it consumed (0 leaves the record to `handle`)."""
+        if not self.accepting or self.json or avail < 2 * stride:
+            return 0
+        length, kind_id = _RUN_HDR.unpack_from(data, rec)
+        if kind_id & 0xFFFFFFFF != EV_PRINTF:
+            return 0
+        key = (kind_id >> 32, stride)
+        fn = self._batch_fns.get(key, _UNBUILT)
+        if fn is _UNBUILT:
+            fn = self._batch_fn(*key)
+        if fn is None:
+            return 0
+        view = data[rec:rec + avail - avail % stride]
+        try:
+            texts = fn(view, length, kind_id)
+        finally:
+            view.release()
+        if texts:  # out at once: the stream's buffer batches small runs into one write(2)
+            self._pending.append(b"".join(texts).decode("utf-8", "surrogateescape"))
+            self._write_pending()
+        return len(texts)
+
+    def _batch_fn(self, ident: int, stride: int):
+        from btc.runtime.output.printf_compiled import compile_printf_batch
+
+        fn = compile_printf_batch(self.meta["events"]["printf"][ident], self.dialect, stride)
+        self._batch_fns[(ident, stride)] = fn
+        return fn
 
     def accept_events(self) -> None:
         self.accepting = True
@@ -233,6 +270,9 @@ class EventSink:
         if self._pending:
             self._write_pending()
         if text:
+            if len(text) >= _BIG_TEXT and not self._pipe_grown:
+                self._pipe_grown = True
+                _grow_pipe(self.out)
             self.out.write(text)
 
     def _write_pending(self) -> None:
@@ -250,6 +290,28 @@ class EventSink:
     def flush(self) -> None:
         self._write_pending()
         self.out.flush()
+
+
+def _grow_pipe(out) -> None:
+    """Give a pipe on `out` a bigger buffer. Why: a 1,000,000-line map is ~25 MB; through the
+    default 64 KiB each write wakes the reader ~400 times, and on a busy CPU every wake-up
+    waits for the scheduler. Not a pipe, or refused: nothing changes."""
+    import fcntl
+    import os
+    import stat
+
+    try:
+        fd = out.fileno()
+        if not stat.S_ISFIFO(os.fstat(fd).st_mode):
+            return
+    except (AttributeError, OSError, ValueError):
+        return
+    for size in _PIPE_SIZES:
+        try:
+            fcntl.fcntl(fd, fcntl.F_SETPIPE_SZ, size)
+            return
+        except OSError:
+            continue
 
 
 def output_json_message(kind: str, text: str) -> str:

@@ -8,6 +8,7 @@ uses are the same, and is refused with one line when they differ.
 """
 from __future__ import annotations
 
+import functools
 import os
 
 from btc.diagnostics import BtcError
@@ -42,13 +43,35 @@ def _tracepoints(programs: list[dict]) -> list[tuple[str, str]]:
     return sorted(out)
 
 
-def facts(programs: list[dict]) -> dict:
-    """The `kernel` entry of `.btc.meta` for programs with these attach plans."""
+@functools.cache
+def btf_digest() -> str | None:
+    """A fingerprint of /sys/kernel/btf/vmlinux, for objects with constants taken from it
+    (bpftrace sizeof/offsetof of kernel types): the release string stays the same when a
+    kernel is rebuilt with other struct layouts, and `uname -v` may be pinned (reproducible
+    builds). Length and CRC-32 of the whole BTF: it detects a changed kernel (no adversary
+    involved) without hashlib's import; ~10 ms of such an object's cached start, once per
+    process."""
+    import zlib
+
+    try:
+        with open("/sys/kernel/btf/vmlinux", "rb") as f:
+            data = f.read()
+    except OSError:
+        return None
+    return f"{len(data)}-{zlib.crc32(data):08x}"
+
+
+def facts(programs: list[dict], btf: bool = False) -> dict:
+    """The `kernel` entry of `.btc.meta` for programs with these attach plans; `btf`: the
+    code uses constants from the kernel's BTF."""
     uname = os.uname()
     layouts = {}
     for cat, name in _tracepoints(programs):
         layouts[f"{cat}:{name}"] = tracepoint_layout(cat, name)
-    return {"release": uname.release, "machine": uname.machine, "tracepoints": layouts}
+    out = {"release": uname.release, "machine": uname.machine, "tracepoints": layouts}
+    if btf:
+        out["btf"] = btf_digest()
+    return out
 
 
 def mismatch(meta: dict) -> str | None:
@@ -62,6 +85,9 @@ def mismatch(meta: dict) -> str | None:
     if machine and machine != uname.machine:
         return (f"the object was built for {machine} (kernel {built}); this machine is "
                 f"{uname.machine}: recompile it here")
+    if "btf" in kernel and kernel["btf"] != btf_digest():
+        return (f"the object was built for kernel {built}, whose types (BTF) differ from this "
+                f"kernel's ({uname.release}): recompile it here")
     layouts = kernel.get("tracepoints")
     if not isinstance(layouts, dict):
         return None

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import json
 import struct
-from typing import NamedTuple
+from collections import namedtuple  # not typing.NamedTuple: typing costs ~6 ms of start-up
 
 from btc.diagnostics import BtcError
 from btc.runtime import abi
@@ -18,32 +18,20 @@ DATA_PREFIXES = (".rodata", ".data", ".bss")
 _SHF_EXECINSTR = 0x4
 
 
-class Symbol(NamedTuple):
-    name: str
-    value: int
-    size: int
-    kind: str  # STT_FUNC, STT_OBJECT, STT_SECTION, ...
-    shndx: int  # -1 for undefined/special sections
+# kind: STT_FUNC, STT_OBJECT, STT_SECTION, ...; shndx: -1 for undefined/special sections
+Symbol = namedtuple("Symbol", "name value size kind shndx")
 
 
-class Reloc(NamedTuple):
-    offset: int  # byte offset inside the target section
-    sym: Symbol
-    type: int
+# offset: byte offset inside the target section; sym: a Symbol; type: R_BPF_*
+Reloc = namedtuple("Reloc", "offset sym type")
 
 
-class Function(NamedTuple):
-    name: str
-    section: str
-    shndx: int
-    offset: int  # byte offset inside its section
-    code: bytes
+# offset: byte offset inside its section; code: the instructions
+Function = namedtuple("Function", "name section shndx offset code")
 
 
-class DataSection(NamedTuple):
-    name: str
-    shndx: int
-    data: bytes  # zeros for .bss (NOBITS)
+# data: zeros for .bss (NOBITS)
+DataSection = namedtuple("DataSection", "name shndx data")
 
 
 class ObjectFile:
@@ -122,15 +110,7 @@ _SHN_LORESERVE = 0xFF00
 _STT_NAMES = {0: "STT_NOTYPE", 1: "STT_OBJECT", 2: "STT_FUNC", 3: "STT_SECTION", 4: "STT_FILE"}
 
 
-class _Section(NamedTuple):
-    name: str
-    type: int
-    flags: int
-    offset: int
-    size: int
-    link: int
-    info: int
-    entsize: int
+_Section = namedtuple("_Section", "name type flags offset size link info entsize")
 
 
 class _Elf:

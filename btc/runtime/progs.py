@@ -4,22 +4,22 @@ from __future__ import annotations
 import ctypes
 import errno
 import re
-from dataclasses import dataclass, field
 
 from btc.diagnostics import BtcError, Span
+from btc.records import Record, field
 from btc.runtime import abi, syscalls
 from btc.runtime.maps import kernel_name
 
 _LOG_START = 1 << 20
 _LOG_MAX = 1 << 28
-_TRAILER = re.compile(r"^(processed \d+ insns|verification time|stack depth|max_states_per_insn"
-                      r"|peak_states|mark_read|-- END PROG LOAD LOG --)")
-_INSN = re.compile(r"^(\d+): ")
-_SRC = re.compile(r"^; (.*) @ (.+):(\d+)$")
+# Patterns as text, compiled (and cached by `re`) on the first verifier error, not at start-up.
+_TRAILER = (r"^(processed \d+ insns|verification time|stack depth|max_states_per_insn"
+            r"|peak_states|mark_read|-- END PROG LOAD LOG --)")
+_INSN = r"^(\d+): "
+_SRC = r"^; (.*) @ (.+):(\d+)$"
 
 
-@dataclass(frozen=True)
-class SourceLine:
+class SourceLine(Record):
     insn: int
     file: str
     line: int
@@ -27,8 +27,7 @@ class SourceLine:
     text: str
 
 
-@dataclass
-class ProgSpec:
+class ProgSpec(Record, frozen=False):
     name: str  # kernel name (sanitised on load)
     prog_type: int
     insns: bytes
@@ -154,7 +153,7 @@ def summarize_log(log: str) -> tuple[str, int | None, SourceLine | None]:
     msg_idx = None
     for i in range(len(lines) - 1, -1, -1):
         ln = lines[i]
-        if _TRAILER.match(ln) or _INSN.match(ln) or ln.startswith(";"):
+        if re.match(_TRAILER, ln) or re.match(_INSN, ln) or ln.startswith(";"):
             continue
         msg_idx = i
         break
@@ -162,9 +161,9 @@ def summarize_log(log: str) -> tuple[str, int | None, SourceLine | None]:
         return "", None, None
     insn = src = None
     for ln in reversed(lines[:msg_idx]):
-        if insn is None and (m := _INSN.match(ln)) and ": (" in ln:
+        if insn is None and (m := re.match(_INSN, ln)) and ": (" in ln:
             insn = int(m.group(1))
-        if src is None and (m := _SRC.match(ln)):
+        if src is None and (m := re.match(_SRC, ln)):
             src = SourceLine(insn if insn is not None else -1, m.group(2), int(m.group(3)), 0,
                              m.group(1))
         if insn is not None and src is not None:

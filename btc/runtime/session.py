@@ -183,7 +183,7 @@ class Session:
 
     def _loop(self) -> None:
         while not (self.stop_requested or self.sink.exited):
-            self.ringbuf.poll(POLL_MS, self.sink.handle)
+            self.ringbuf.poll(POLL_MS, self.sink.handle, self.sink.handle_run)
             self.sink.check_lost()
             self._note_traced()
             if self.child is not None and self.child.poll() is not None:
@@ -198,7 +198,7 @@ class Session:
 
     def _drain(self) -> None:
         if self.ringbuf is not None:
-            self.ringbuf.drain(self.sink.handle)
+            self.ringbuf.drain(self.sink.handle, self.sink.handle_run)
 
     def _on_signal(self, signum, frame) -> None:
         self.stop_requested = True

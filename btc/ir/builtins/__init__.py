@@ -8,7 +8,7 @@ from __future__ import annotations
 import functools
 
 from btc.ir.builtins.base import FuncDesc, VarDesc
-from btc.ir.builtins import actions, aggregations, symbolic, values, variables
+from btc.ir.builtins import actions, aggregations, context, kernel_types, symbolic, values, variables
 
 _VARS: dict[str, VarDesc] = {v.name: v for v in variables.VARIABLES}
 _FUNCS: dict[str, FuncDesc] = {

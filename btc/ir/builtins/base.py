@@ -1,17 +1,16 @@
 """Descriptor shapes shared by the builtin families."""
 from __future__ import annotations
 
-from dataclasses import dataclass
 from typing import Any, Callable
 
 from btc.ir.types import Type
+from btc.records import Record  # cheaper to define than a dataclass (start-up)
 
 BOTH = ("btrace", "bpftrace")
 BPFTRACE = ("bpftrace",)
 
 
-@dataclass(frozen=True)
-class VarDesc:
+class VarDesc(Record):
     """A builtin variable. `type` None: the probe decides (argN, retval, args).
     `probes`: "any"; "events" (not BEGIN/END); "return" (return probes only).
     `supported` False: known name that btc does not implement yet (a clear error)."""
@@ -23,8 +22,7 @@ class VarDesc:
     supported: bool = True
 
 
-@dataclass(frozen=True)
-class FuncDesc:
+class FuncDesc(Record):
     """A function. kind: "action" (a statement), "agg" (assigned to a map) or "value".
     `lower(lowerer, call_ast) -> ir node` does the work; arity is checked before it runs."""
 

@@ -148,7 +148,7 @@ def _ntop(lw, call: ast.Call) -> ir.Expr | None:
 
 _UNSUPPORTED = ("ksym", "usym", "kaddr", "uaddr", "pton", "macaddr",
                 "strftime", "strerror", "cgroupid", "cgroup_path", "path",
-                "reg", "kptr", "uptr", "bswap", "skboutput", "percpu_kaddr", "offsetof")
+                "reg", "kptr", "uptr", "bswap", "skboutput", "percpu_kaddr")
 
 FUNCTIONS: tuple[FuncDesc, ...] = (
     FuncDesc("str", "value", BOTH, 1, 2, _str),

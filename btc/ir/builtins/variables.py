@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 
 from btc.ir.builtins.base import BOTH, BPFTRACE, VarDesc
-from btc.ir.types import UINT32, UINT64, StackType, StrType
+from btc.ir.types import UINT32, UINT64, StackType, StrType, UserNameType
 
 COMM = StrType(16)
 
@@ -31,8 +31,8 @@ VARIABLES: tuple[VarDesc, ...] = (
     VarDesc("numaid", BPFTRACE, UINT32),
     VarDesc("cpid", BPFTRACE, UINT32),
     VarDesc("func", BPFTRACE, None),  # a string constant (btc.ir.builtins.symbolic)
-    VarDesc("username", BPFTRACE, None, supported=False),
-    VarDesc("ctx", BPFTRACE, None, supported=False),
+    VarDesc("username", BPFTRACE, UserNameType()),  # btc.ir.builtins.context
+    VarDesc("ctx", BPFTRACE, UINT64),  # btc.ir.builtins.context
 )
 
 _ARGN = re.compile(r"arg([0-9]+)$")

@@ -14,8 +14,9 @@ its value at load time and prunes the branch it makes impossible (so the extra t
 nothing at run time). The whole program is compiled (types may come from other rules) and
 only the probe's own function is loaded.
 
+Every variant is compiled as `btc run` compiles without `-p` (no target-pid test).
 This module must not import the compiler (btc.runtime never does): `parse` and `compile` are
-passed in by the command line.
+passed in by the command line (`compile` takes `pid_check`, as btc.driver.compile_cached).
 """
 from __future__ import annotations
 
@@ -50,7 +51,7 @@ def build(source: str, filename: str, dialect: str, params: list[str],
     """One ProbeBench per attachable probe (BEGIN/END are not per-event)."""
     tree = parse(source, filename, dialect)
     filters = _filter_spans(source, tree)
-    main_obj = compile(source, filename, dialect, params)
+    main_obj = compile(source, filename, dialect, params, pid_check=False)
     probes = [p for p in read_meta(main_obj)["programs"]
               if p["attach"].get("kind") not in ("begin", "end")]
     if not probes:
@@ -60,9 +61,10 @@ def build(source: str, filename: str, dialect: str, params: list[str],
     if filters:
         for name, op, value in (("filter", "&&", "0"), ("program", "||", "1")):
             text = _splice(source, filters, op, k, dialect)
-            forced[name] = (compile(text, filename, dialect, params + [value]), params + [value])
+            forced[name] = (compile(text, filename, dialect, params + [value], pid_check=False),
+                            params + [value])
     empty_src = "".join(f"{p['probe']} {{ }}\n" for p in probes)
-    empty_meta_obj = compile(empty_src, filename, dialect, [])
+    empty_meta_obj = compile(empty_src, filename, dialect, [], pid_check=False)
     empty_funcs = {p["probe"]: p["func"] for p in read_meta(empty_meta_obj)["programs"]}
     out = []
     for p in probes:

@@ -5,11 +5,11 @@ Text is handled as latin-1 `str` (one char per byte) so widths count bytes like 
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
+
+from btc.records import Record  # a dataclass costs start-up time (dataclasses imports inspect)
 
 
-@dataclass(frozen=True)
-class Spec:
+class Spec(Record):
     """One parsed conversion: flags, width/precision (None = absent), conversion char."""
 
     flags: str

@@ -3,16 +3,30 @@
 Everything here is dialect-neutral except the min/max rule (btrace slots are always set).
 Python value conventions used by the whole output package:
   int TypeDesc -> int, str -> bytes (cut at the first NUL), tuple -> tuple, stack -> int (id),
-  ksym -> int (address), usym -> int (pid << 64 | address); see symbolic.py.
+  ksym -> int (address), usym -> int (pid << 64 | address); see symbolic.py; username ->
+  bytes (the uid's name); array -> ArrayValue (a tuple of ints, printed `[1,2,3]`).
 """
 from __future__ import annotations
 
 import struct
-from dataclasses import dataclass
 
-import numpy as np
+from btc.records import Record  # not dataclasses: start-up time
 
 TypeDesc = dict
+
+
+class _Numpy:
+    """numpy, imported on first use: printf's scalar decoding (value_from_bytes) needs none,
+    and importing numpy costs ~0.2 s of a printf program's start-up."""
+
+    def __getattr__(self, name: str):
+        import numpy
+
+        globals()["np"] = numpy
+        return getattr(numpy, name)
+
+
+np = _Numpy()
 
 
 def np_dtype(td: TypeDesc) -> np.dtype:
@@ -66,6 +80,12 @@ def value_from_bytes(td: TypeDesc, buf: bytes, off: int = 0):
         return tuple(value_from_bytes(f["t"], buf, off + f["off"]) for f in td["fields"])
     if kind == "inet":
         return inet_text(bytes(buf[off:off + 24]))
+    if kind == "username":
+        return user_name(struct.unpack_from("<Q", buf, off)[0])
+    if kind == "array":
+        elem = td["elem"]
+        step = elem["size"]
+        return ArrayValue(value_from_bytes(elem, buf, off + i * step) for i in range(td["n"]))
     if kind == "buf":
         n = min(struct.unpack_from("<Q", buf, off)[0], td["len"])
         return RawBuf(bytes(buf[off + 8:off + 8 + n]))
@@ -74,6 +94,24 @@ def value_from_bytes(td: TypeDesc, buf: bytes, off: int = 0):
 
 class RawBuf(bytes):
     """A `buf()` value: raw bytes printed with escapes (%r, %rx, %rh; print shows %r)."""
+
+
+class ArrayValue(tuple):
+    """A whole integer array: printed as bpftrace's `[1,2,3]` (no spaces), not a tuple."""
+
+
+def user_name(uid: int) -> bytes:
+    """bpftrace's resolve_uid: the first /etc/passwd entry with this uid, '' when none."""
+    want = str(uid).encode()
+    try:
+        with open("/etc/passwd", "rb") as f:
+            for line in f:
+                fields = line.rstrip(b"\n").split(b":")
+                if len(fields) >= 3 and fields[2] == want:
+                    return fields[0]
+    except OSError:
+        pass
+    return b""
 
 
 def inet_text(raw: bytes) -> bytes:
@@ -98,7 +136,7 @@ def column(td: TypeDesc, raw: np.ndarray):
         return [cut_nul(x) for x in arr.tolist()]
     if kind == "usym":
         return [value_from_bytes(td, bytes(row)) for row in raw[:, :16]]
-    if kind in ("inet", "buf"):
+    if kind in ("inet", "buf", "username", "array"):
         return [value_from_bytes(td, bytes(row)) for row in raw[:, :td["size"]]]
     if kind == "tuple":
         cols = [column(f["t"], raw[:, f["off"]:]) for f in td["fields"]]
@@ -111,8 +149,7 @@ def is_int(td: TypeDesc | None) -> bool:
     return td is not None and td["k"] == "int"
 
 
-@dataclass
-class MapData:
+class MapData(Record, frozen=False):
     """A map's entries after combining per-CPU slots. Row i of every array is entry i.
 
     `keys` holds the user key bytes (no hist bucket); `value` the combined integer value

@@ -33,6 +33,8 @@ def _int_string_order_cols(col: np.ndarray) -> list[np.ndarray]:
     neg = wide < 0 if signed else np.zeros(len(wide), bool)
     mag = np.where(neg, (-wide).view(np.uint64), wide.view(np.uint64)) if signed else wide
     digits = np.maximum(np.searchsorted(_P10, mag, side="right"), 1)
+    if not neg.any() and digits.min() == digits.max():
+        return [mag]  # one width, no sign: text order is numeric order (and packs for sorting)
     if (digits > 19).any():
         return []
     aligned = mag * _P10[19 - digits]

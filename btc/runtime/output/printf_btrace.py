@@ -7,7 +7,8 @@ escapes in the format are processed again here, and problems become `btrace: ...
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, field
+
+from btc.records import Record, field  # not dataclasses: start-up time
 
 from . import cfmt, cnum
 
@@ -22,8 +23,7 @@ class _Stop(Exception):
     """Processing of this printf ends here (invalid directive, %b with \\c, ...)."""
 
 
-@dataclass
-class _State:
+class _State(Record, frozen=False):
     args: list[str]
     ints: list[bool]
     pos: int = 0

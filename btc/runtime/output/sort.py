@@ -24,7 +24,8 @@ def btrace_order(desc: dict, md: MapData, texts: list[str] | None) -> np.ndarray
         cols.append(-_rank(md.objects))
     if not cols:
         return np.arange(len(md))
-    return np.lexsort(cols)
+    packed = packed_order(cols)
+    return np.lexsort(cols) if packed is None else packed
 
 
 def bpftrace_order(desc: dict, md: MapData) -> np.ndarray:
@@ -37,9 +38,37 @@ def bpftrace_order(desc: dict, md: MapData) -> np.ndarray:
         cols.append(v)
     if not cols:
         return np.arange(len(md))
+    packed = packed_order(cols)
+    if packed is not None:
+        return packed
     if len(cols) == 2 and cols[0].dtype.kind in "iu" and len(md) > 1:
         return _by_value_then_key(cols[1], cols[0])
     return np.lexsort(cols)
+
+
+def packed_order(cols: list[np.ndarray]) -> np.ndarray | None:
+    """np.lexsort(cols) for integer columns whose ranges and the row index fit 64 bits
+    together: one u64 per row (columns above the index, least significant column lowest)
+    sorted by value. Why: np.sort of u64 is ~4x faster than argsort or lexsort, and the index
+    in the low bits makes it stable. None when the columns are not ints or do not fit."""
+    n = len(cols[0])
+    if n < 2 or any(c.dtype.kind not in "iu" for c in cols):
+        return None
+    shift = max(n - 1, 1).bit_length()
+    packed = np.arange(n, dtype=np.uint64)
+    for col in cols:
+        u = col.astype(np.uint64)  # two's complement: flip the sign bit to keep the order
+        if col.dtype.kind == "i":
+            u ^= np.uint64(1 << 63)
+        lo = u.min()
+        bits = int(u.max() - lo).bit_length()
+        if shift + bits > 64:
+            return None
+        if bits:
+            packed |= (u - lo) << np.uint64(shift)
+        shift += bits
+    packed.sort()
+    return (packed & np.uint64((1 << max(n - 1, 1).bit_length()) - 1)).astype(np.intp)
 
 
 def _by_value_then_key(value: np.ndarray, key: np.ndarray) -> np.ndarray:

@@ -6,7 +6,8 @@ from typing import Callable
 import numpy as np
 
 from . import hist as H
-from .decode import MapData, decode_map, trunc_div
+from .decode import MapData, column, decode_map, trunc_div
+from .int_text import int_lines
 from .keys import key_items, key_texts
 from .sort import map_order
 from .symbolic import as_symbol_text, has_symbolic, resolve, symbol_text
@@ -19,13 +20,14 @@ StackText = Callable[[int, str], str]  # (stack id, "kernel"|"user") -> formatte
 # `stack_text=` arguments below accept a StackText or a SymbolText (stacks, ksym, usym)
 
 
-def _values(desc: dict, md: MapData, div: int, stack_text: StackText | None = None) -> list:
-    """Entry values: ints as ints (formatted later), anything else as text."""
+def _values(desc: dict, md: MapData, div: int,
+            stack_text: StackText | None = None) -> list | np.ndarray:
+    """Entry values: ints as an int array (formatted later), anything else as text."""
     if md.value is not None:
         v = md.value
         if div != 1:
             v = trunc_div(v, np.full(len(v), div, dtype=v.dtype))
-        return v.tolist()
+        return v
     vtd = desc.get("value")
     objects = [] if md.objects is None else list(md.objects)
     if has_symbolic(vtd):
@@ -34,9 +36,13 @@ def _values(desc: dict, md: MapData, div: int, stack_text: StackText | None = No
     return [value_text(vtd, o) for o in objects]
 
 
-def _stats_texts(md: MapData, avgs: list) -> list[str]:
+def _stats_texts(md: MapData, avgs) -> list[str]:
     return [f"count {c}, average {a}, total {t}"
-            for c, a, t in zip(md.count.tolist(), avgs, md.total.tolist())]
+            for c, a, t in zip(md.count.tolist(), _as_list(avgs), md.total.tolist())]
+
+
+def _as_list(xs) -> list:
+    return xs.tolist() if isinstance(xs, np.ndarray) else xs
 
 
 def _sorted(desc: dict, md: MapData, dialect: str, top: int,
@@ -48,6 +54,8 @@ def _sorted(desc: dict, md: MapData, dialect: str, top: int,
     order = map_order(desc, md, dialect, texts, top)
     md = md.take(order)
     if texts is None:
+        if key_td is not None and key_td["k"] == "int":
+            return md, column(key_td, md.keys)  # an int array: formatted in bulk by _lines
         items = key_items(key_td, md.keys)
         if key_td is not None and key_td["k"] == "stack" and stack_text is not None:
             sym = as_symbol_text(stack_text)
@@ -56,8 +64,13 @@ def _sorted(desc: dict, md: MapData, dialect: str, top: int,
     return md, [texts[i] for i in order.tolist()]
 
 
-def _lines(desc: dict, items: list, values: list, end: str) -> list[str]:
+def _lines(desc: dict, items, values, end: str) -> list[str]:
+    """One line per entry; `items` and `values` are lists or int arrays."""
     name = desc["name"]
+    if (len(values) > 64 and isinstance(items, np.ndarray)
+            and isinstance(values, np.ndarray)):
+        return [int_lines(f"{name}[", items, "]: ", values, end)]
+    items, values = _as_list(items), _as_list(values)
     if desc.get("key") is None:
         return [f"{name}: {v}{end}" for v in values]
     if len(items) > 64 and type(items[0]) is int and type(values[0]) is int:
@@ -78,7 +91,7 @@ def _int_lines(name: str, items: list, values: list, end: str) -> str:
 def _headers(desc: dict, items: list) -> list[str]:
     if desc.get("key") is None:
         return [f"{desc['name']}:\n"] * len(items)
-    return [f"{desc['name']}[{k}]:\n" for k in items]
+    return [f"{desc['name']}[{k}]:\n" for k in _as_list(items)]
 
 
 def render_map(desc: dict, md: MapData, dialect: str, top: int = 0, div: int = 1,
@@ -104,7 +117,7 @@ def _btrace(desc: dict, md: MapData, items: list, values: list, agg: str) -> str
     if agg == "stats" and md.count is not None:
         values = _stats_texts(md, values)
     if desc.get("key") is None and agg == "none":  # print(@x) of a plain global: the value
-        return "".join(f"{v}\n" for v in values)
+        return "".join(f"{v}\n" for v in _as_list(values))
     return "".join(_lines(desc, items, values, "\n"))
 
 
@@ -118,7 +131,7 @@ def _bpftrace(desc: dict, md: MapData, items: list, values: list, agg: str, div:
     tail = "\n\n" if agg in ("avg", "stats") else "\n"
     if (desc.get("value") or {}).get("k") == "stack":  # upstream adds no delimiter here
         return "".join(_lines(desc, items, values, "")) + tail
-    if not values:
+    if len(values) == 0:
         return tail
     return "".join(_lines(desc, items, values, "\n")) + tail[1:]
 

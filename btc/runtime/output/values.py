@@ -1,7 +1,7 @@
 """Text of non-map values: print(v), map keys and map values (ints, strings, tuples)."""
 from __future__ import annotations
 
-from .decode import TypeDesc, value_from_bytes
+from .decode import ArrayValue, TypeDesc, value_from_bytes
 from .symbolic import SymbolText, resolve
 
 
@@ -20,6 +20,9 @@ def value_text(td: TypeDesc | None, value, top_level_key: bool = False) -> str:
 
             return buffer_text(value)
         return bytes_text(value)
+    if isinstance(value, ArrayValue):
+        elem = td.get("elem") if td is not None else None
+        return "[" + ",".join(value_text(elem, v) for v in value) + "]"
     if isinstance(value, tuple):
         fields = td["fields"] if td is not None and td.get("k") == "tuple" else [None] * len(value)
         inner = ", ".join(value_text(f["t"] if f else None, v) for f, v in zip(fields, value))
