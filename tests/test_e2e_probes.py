@@ -64,7 +64,24 @@ def _fire() -> None:
         pass
     import time
 
-    time.sleep(0.3)  # interval/profile ticks and a few context switches of this process
+    time.sleep(0.3)  # interval ticks and a few context switches of this process
+    _spin_on_every_cpu(0.15)
+
+
+def _spin_on_every_cpu(seconds: float) -> None:
+    """A profile event samples only a CPU that is running something: an idle CPU takes no
+    ticks (bpftrace's profile shows the same), so keep each CPU busy for a few ticks."""
+    import time
+
+    saved = os.sched_getaffinity(0)
+    try:
+        for cpu in sorted(saved):
+            os.sched_setaffinity(0, {cpu})
+            end = time.monotonic() + seconds
+            while time.monotonic() < end:
+                pass
+    finally:
+        os.sched_setaffinity(0, saved)
 
 
 def test_probes_in_both_dialects_and_dash_p_on_an_object(tmp_path):
