@@ -35,7 +35,10 @@ def _assert_kernel_frames(lines: list[str], dialect: str) -> None:
     for line in lines:
         m = re.fullmatch(pat, line.strip())
         assert m, f"bad frame {line!r}"
-        assert sym.kaddr(m.group(1) or m.group(2)) is not None, line
+        name = m.group(1) or m.group(2)
+        if name.startswith("bpf_prog_"):
+            continue  # a sample inside a BPF program: its kallsyms entry left with the program
+        assert sym.kaddr(name) is not None, line
 
 
 def test_kstack_map_btrace():
