@@ -103,9 +103,25 @@ def _expand_shorthands(argv: list[str]) -> list[str]:
     first = argv[0]
     if first in COMMANDS or first in ("-h", "--help", "--version"):
         return argv
-    if first == "-l":
-        return ["list"] + argv[1:]
+    listing = _list_shorthand(argv)
+    if listing is not None:
+        return listing
     return ["run"] + argv
+
+
+def _list_shorthand(argv: list[str]) -> list[str] | None:
+    """`btc [options] -l [PATTERN]` and `-lv`/`-vl`, as bpftrace takes them, become
+    `btc list [options] [PATTERN]`; None when no `-l` comes before the first word."""
+    i = 0
+    while i < len(argv):
+        tok = argv[i]
+        if tok in ("-l", "-lv", "-vl"):
+            rest = argv[:i] + (["-v"] if tok != "-l" else []) + argv[i + 1:]
+            return ["list"] + rest
+        if tok == "-e" or not tok.startswith("-"):
+            return None
+        i += 2 if tok in _RUN_VALUES else 1  # `--dialect bpftrace -l`: skip the value
+    return None
 
 
 def _parse_args(argv: list[str]) -> Namespace:
@@ -174,6 +190,9 @@ def _read_program(args: Namespace, ctx: _ErrorContext) -> tuple[str, str, list[s
         return args.program, ("stdin" if args.dialect == "bpftrace" else "btc"), params
     if args.file is None:
         raise BtcError("no program given: pass a FILE or -e PROGRAM")
+    if args.file == "-":  # `btc - < prog.bt`, as bpftrace reads a piped script
+        ctx.source = sys.stdin.read()
+        return ctx.source, "stdin", params
     try:
         with open(args.file, encoding="utf-8", errors="replace") as f:
             ctx.source = f.read()

@@ -12,13 +12,14 @@ from btc.diagnostics import BtcError
 from btc.probes.base import Provider
 from btc.probes.registry import PROVIDERS
 from btc.probes.tracefs_format import c_decl, tracepoint_format
+from btc.probes.uprobe import uprobe_listing
 from btc.probes.usdt import usdt_listing
 
 
 def list_probes(pattern: str | None = None, dialect: str = "btrace",
                 verbose: bool = False) -> list[str]:
     """Matching probe names, one per entry (verbose: field lines follow, indented)."""
-    binary = usdt_listing(pattern, verbose) if pattern else None
+    binary = _binary_listing(pattern, dialect, verbose) if pattern else None
     if binary is not None:  # usdt probes live in one binary's notes, not in the kernel
         return binary
     entries = [e for e in _all_entries(dialect, _providers_for(pattern, dialect))
@@ -30,6 +31,14 @@ def list_probes(pattern: str | None = None, dialect: str = "btrace",
         out.append(entry)
         out.extend("    " + line for line in _details(entry))
     return out
+
+
+def _binary_listing(pattern: str, dialect: str, verbose: bool) -> list[str] | None:
+    """usdt and uprobe probes live in one binary, not in the kernel: listed from its ELF."""
+    found = usdt_listing(pattern, verbose)
+    if found is None and dialect == "bpftrace":  # btrace has no uprobes
+        found = uprobe_listing(pattern)
+    return found
 
 
 def _providers_for(pattern: str | None, dialect: str) -> list[Provider]:

@@ -11,7 +11,9 @@ import functools
 import os
 import shutil
 
+from btc.probes import uprobe_bounds
 from btc.probes._xprobe import reg_args, reg_retval, split_offset
+from btc.probes.debugfile import debug_file
 from btc.probes.base import (PROG_KPROBE, ProbeRequest, ProbeSpec, Provider, hint_for,
                              parse_int, plan)
 from btc.diagnostics import BtcError
@@ -49,16 +51,27 @@ def elf_symbols(path: str) -> tuple[dict[str, int], tuple[tuple[int, int, int], 
             loads = tuple((s["p_vaddr"], s["p_memsz"], s["p_offset"]) for s in elf.iter_segments()
                           if s["p_type"] == "PT_LOAD")
             syms: dict[str, int] = {}
-            for sec_name in (".dynsym", ".symtab"):
-                sec = elf.get_section_by_name(sec_name)
-                if sec is None:
-                    continue
-                for sym in sec.iter_symbols():
-                    if sym.name and sym["st_value"] and sym["st_info"]["type"] in ("STT_FUNC", "STT_GNU_IFUNC"):
-                        syms.setdefault(sym.name.split("@")[0], sym["st_value"])
+            _add_functions(elf, syms)
+            debug = None if elf.get_section_by_name(".symtab") else debug_file(path, elf)
     except (OSError, ELFError) as e:
         raise BtcError(f"cannot read ELF file {path}: {e}") from None
+    if debug is not None:  # a stripped binary whose symbols ship apart (e.g. libc6-dbg)
+        try:
+            with open(debug, "rb") as f:
+                _add_functions(ELFFile(f), syms)
+        except (OSError, ELFError):
+            pass  # an unreadable debug file only costs the local symbols
     return syms, loads
+
+
+def _add_functions(elf, syms: dict[str, int]) -> None:
+    for sec_name in (".dynsym", ".symtab"):
+        sec = elf.get_section_by_name(sec_name)
+        if sec is None or sec["sh_type"] == "SHT_NOBITS":
+            continue
+        for sym in sec.iter_symbols():
+            if sym.name and sym["st_value"] and sym["st_info"]["type"] in ("STT_FUNC", "STT_GNU_IFUNC"):
+                syms.setdefault(sym.name.split("@")[0], sym["st_value"])
 
 
 def vaddr_to_offset(path: str, vaddr: int) -> int | None:
@@ -85,12 +98,15 @@ def _resolve(req: ProbeRequest, retprobe: bool) -> list[ProbeSpec]:
         raise req.error(f"{kind} should be attached to a function and/or address")
     addr = parse_int(func) if func[0].isdigit() else None
     if addr is not None:
+        uprobe_bounds.check_address(req, path, addr, retprobe)
         return [_spec(req, kind, path, func, "", addr, 0)]
     syms = elf_symbols(path)[0]
     names = sorted(n for n in syms if fnmatch.fnmatchcase(n, func)) if "*" in func else \
         ([func] if func in syms else [])
     if not names:
         raise req.error(f"Could not resolve symbol: {path}:{func}", hint_for(func, list(syms)))
+    for n in names:
+        uprobe_bounds.check_offset(req, path, syms[n], n, off)
     return [_spec(req, kind, path, n if "*" in func else what, n, syms[n], off) for n in names]
 
 
@@ -107,6 +123,23 @@ def _spec(req: ProbeRequest, kind: str, path: str, shown: str, symbol: str, vadd
                      name=symbol, path=path, offset=file_off + extra, address=vaddr,
                      retval=reg_retval() if ret else None,
                      static_args=() if ret else reg_args(), support=uprobe_support)
+
+
+def uprobe_listing(pattern: str) -> list[str] | None:
+    """`btc -l 'uprobe:PATH:FUNC'` (or uretprobe, `u:`/`ur:`): the binary's function symbols
+    as `uprobe:PATH:NAME`, sorted, like `bpftrace -l`. None when the pattern names no
+    binary (uprobes are listed per binary, never for the whole system)."""
+    parts = pattern.split(":")
+    kinds = {"uprobe": "uprobe", "u": "uprobe", "uretprobe": "uretprobe", "ur": "uretprobe"}
+    if parts[0] not in kinds or len(parts) not in (2, 3) or parts[1] in ("", "*"):
+        return None
+    path = resolve_binary(parts[1])
+    if path is None:
+        raise BtcError(f"uprobe target file '{parts[1]}' does not exist or is not executable")
+    func = parts[2] if len(parts) == 3 else "*"
+    kind = kinds[parts[0]]
+    return [f"{kind}:{path}:{n}" for n in sorted(elf_symbols(path)[0])
+            if fnmatch.fnmatchcase(n, func)]
 
 
 UPROBE = Provider("uprobe", ("bpftrace",), lambda req: _resolve(req, False), aliases=("u",),

@@ -11,6 +11,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from btc.probes.debugfile import debug_file
+
 
 
 @dataclass(frozen=True)
@@ -69,19 +71,6 @@ def file_key(path: str) -> tuple | None:
     return (st.st_dev, st.st_ino, st.st_mtime_ns, st.st_size)
 
 
-def _symbol_sections(elf) -> list:
-    secs = [elf.get_section_by_name(n) for n in (".symtab", ".dynsym")]
-    return [s for s in secs if s is not None and hasattr(s, "iter_symbols")]
-
-
-def _rank(sym) -> tuple:
-    """Which of several names at one address to show: the plain public one (`getpid`, not
-    `__getpid` or a local alias)."""
-    name = sym.name
-    bind = {"STB_GLOBAL": 0, "STB_WEAK": 1}.get(sym["st_info"]["bind"], 2)
-    return (len(name) - len(name.lstrip("_")), bind, name)
-
-
 _SYM64 = np.dtype([("name", "<u4"), ("info", "u1"), ("other", "u1"), ("shndx", "<u2"),
                    ("value", "<u8"), ("size", "<u8")])
 _STT_FUNC, _STT_GNU_IFUNC = 2, 10
@@ -102,8 +91,16 @@ def read_elf_symbols(path: str) -> ElfSymbols | None:
             segments = tuple(Segment(s["p_vaddr"], s["p_memsz"], s["p_offset"], s["p_filesz"])
                              for s in elf.iter_segments() if s["p_type"] == "PT_LOAD")
             tables = [_read_table(elf, sec) for sec in _symbol_sections(elf)]
+            debug = None if elf.get_section_by_name(".symtab") else debug_file(path, elf)
     except (OSError, ELFError, ValueError):
         return None
+    if debug is not None:  # a stripped file (Debian's libc): local symbols ship apart
+        try:
+            with open(debug, "rb") as f:
+                delf = ELFFile(f)
+                tables += [_read_table(delf, sec) for sec in _symbol_sections(delf)]
+        except (OSError, ELFError, ValueError):
+            pass  # only the local symbols are missing then
     return _build(path, segments, [t for t in tables if t is not None])
 
 
