@@ -18,6 +18,7 @@ from btc.backend_bpf.layout import I64, PTR, is_memory, llvm_int
 from btc.diagnostics import NO_SPAN
 from btc.ir import nodes as N
 from btc.ir import types as T
+from btc.ir.walk import child_nodes
 
 FOR_EACH_MAP_ELEM = 164  # include/uapi/linux/bpf.h: BPF_FUNC_for_each_map_elem
 KV_STACK_MAX = 16  # a bigger `$kv` (string keys, tuples) lives in the scratch map
@@ -158,14 +159,7 @@ def own_nodes(stmts):
                         if isinstance(x, (N.LocalSet, N.LocalGet)) and x.name in shared)
             continue
         yield n
-        for name in getattr(n, "__dataclass_fields__", {}):
-            if name == "span":
-                continue
-            v = getattr(n, name)
-            if isinstance(v, N.Node):
-                stack.append(v)
-            elif isinstance(v, tuple):
-                stack.extend(x for x in reversed(v) if isinstance(x, N.Node))
+        stack.extend(reversed(child_nodes(n)))
 
 
 def lower_for(fl, s: N.ForMap) -> None:

@@ -130,3 +130,17 @@ def is_pure(e: ir.Expr) -> bool:
         if isinstance(x, ir.Call):
             return False
     return True
+
+
+def child_nodes(n) -> list:
+    """The IR nodes directly under `n`, in field order (read-only walks stack them)."""
+    out = []
+    for name in getattr(n, "__dataclass_fields__", {}):
+        if name == "span":
+            continue
+        v = getattr(n, name)
+        if isinstance(v, ir.Node):
+            out.append(v)
+        elif isinstance(v, tuple):
+            out.extend(x for x in v if isinstance(x, ir.Node))
+    return out
