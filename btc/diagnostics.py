@@ -93,7 +93,8 @@ def _render_one(err: BtcError, source: str | None, dialect: str) -> str:
     elif dialect == "bpftrace":
         lines.extend(_render_bpftrace(err.message, span, src_line))
     else:
-        lines.append(f"{span.file}:{span.line}:{span.col}: {err.message}")
+        # btrace's yyerror ends the header with ":" (bt_parse.y: `fprintf(stderr, ":\n")`)
+        lines.append(f"{span.file}:{span.line}:{span.col}: {err.message}:")
         if src_line is not None:
             tabs = src_line[: max(span.col - 1, 0)].count("\t")
             lines.append(src_line)

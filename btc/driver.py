@@ -119,6 +119,11 @@ def cache_key(source: str, filename: str, dialect: str, params: list[str]) -> st
 
 # `$N` next to a colon: a positional parameter inside a probe spec (`uprobe:$1:main`)
 _PROBE_PARAM = re.compile(r":\$[0-9]|\$[0-9]+:")
+# btrace: `$N` in the arguments of a call whose constant arguments btc folds at compile time
+_FOLDED_PARAM = re.compile(r"\b(?:str|l?hist|print)\s*\([^;{}]*?,[^;{}]*?\$[0-9]")
+# bpftrace: `$N` as a whole constant argument (`lhist(x, 0, $1, 10)`, `unroll($1)`)
+_BPFTRACE_FOLDED = re.compile(r"\b(?:l?hist|buf|strncmp|str|print)\s*\([^;{}]*?,\s*\$[0-9]"
+                              r"|\bunroll\s*\(\s*\$[0-9]")
 
 
 def params_shape(source: str, dialect: str, params: list[str]) -> list[str]:
@@ -126,8 +131,10 @@ def params_shape(source: str, dialect: str, params: list[str]) -> list[str]:
     (btrace types `$N` by it; bpftrace refuses a word used numerically), and the words
     themselves only where bpftrace substitutes them into probe specs. Their values are
     patched in when the object is loaded, so `btc run x.bt 123` and `... 456` share one."""
-    if dialect == "bpftrace" and _PROBE_PARAM.search(source):
+    if dialect == "bpftrace" and (_PROBE_PARAM.search(source) or _BPFTRACE_FOLDED.search(source)):
         return [f"={p}" for p in params]
+    if dialect == "btrace" and _FOLDED_PARAM.search(source):
+        return [f"={p}" for p in params]  # folded into constant arguments (`str($1, $2)`)
     return ["n" if _is_number(p) else "s" for p in params]
 
 

@@ -146,7 +146,7 @@ def test_for_and_len(bpf):
 @pytest.mark.parametrize("prog, message", [
     ('BEGIN { $kv = 1; @m[1] = 1; for ($kv : @m) { } }', "Loop declaration shadows existing variable: $kv"),
     ('BEGIN { @m[1] = hist(1); for ($kv : @m) { } }', "Loop expression does not support type: hist_t"),
-    ('BEGIN { @x = 1; printf("%d", len(@x)); }', "@x has no keys"),
+    ('BEGIN { @x = 1; for ($kv : @x) { } }', "@x has no keys"),  # len(@x) is 1 (0.23)
 ])
 def test_for_errors(prog, message):
     got = messages(prog, "bpftrace")

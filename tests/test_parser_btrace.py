@@ -81,7 +81,7 @@ def test_variable_and_map_names():
 
 def test_e8_number_followed_by_operator():
     assert error_text("BEGIN { @x = 1+2; }", D) == (
-        "btc:1:14: syntax error\n"
+        "btc:1:14: syntax error:\n"
         "BEGIN { @x = 1+2; }\n"
         "             ^")
 
@@ -91,25 +91,25 @@ def test_e8_in_a_file_with_a_tab():
     err = errors(src, D)[0]
     assert err.span == Span("add.bt", 2, 7, 2, 8) or err.span.line == 2
     text = error_text(src, D).replace("btc:", "add.bt:")
-    assert text == "add.bt:2:7: syntax error\n\t@x = 1+2;\n" + " " * 13 + "^"
+    assert text == "add.bt:2:7: syntax error:\n\t@x = 1+2;\n" + " " * 13 + "^"
 
 
 def test_caret_is_on_the_last_character_of_the_token():
-    assert error_text("BEGIN { @x = 2*3 }", D).splitlines()[0] == "btc:1:14: syntax error"
-    assert error_text("BEGIN { @x = 1 } 123 { }", D).splitlines()[0] == "btc:1:20: syntax error"
+    assert error_text("BEGIN { @x = 2*3 }", D).splitlines()[0] == "btc:1:14: syntax error:"
+    assert error_text("BEGIN { @x = 1 } 123 { }", D).splitlines()[0] == "btc:1:20: syntax error:"
 
 
 @pytest.mark.parametrize("src,header", [
-    ("BEGIN { @x = $1x; }", "btc:1:15: '$1x' is an invalid variable name"),
-    ("BEGIN { @x = $1+2; }", "btc:1:15: '$1+' is an invalid variable name"),
-    ("BEGIN { @x = $_a; }", "btc:1:15: '$_' is an invalid variable name"),
-    ("BEGIN { @_a = 1; }", "btc:1:10: '@_' is an invalid variable name"),
-    ("BEGIN { @x = $0; }", "btc:1:15: '$0' is too small"),
-    ('BEGIN { @x = "a\\qb"; }', "btc:1:17: 'q' unsupported escape"),
-    ('BEGIN { @x = "a\\0"; }', "btc:1:17: '0' unsupported escape"),
-    ("BEGIN { @x = 99999999999999999999; }", "btc:1:33: overflow"),
-    ('BEGIN { @x = "abc', 'btc:1:17: "abc" invalid EOF'),
-    ("BEGIN { @x = 1 ", "btc:1:15: syntax error"),
+    ("BEGIN { @x = $1x; }", "btc:1:15: '$1x' is an invalid variable name:"),
+    ("BEGIN { @x = $1+2; }", "btc:1:15: '$1+' is an invalid variable name:"),
+    ("BEGIN { @x = $_a; }", "btc:1:15: '$_' is an invalid variable name:"),
+    ("BEGIN { @_a = 1; }", "btc:1:10: '@_' is an invalid variable name:"),
+    ("BEGIN { @x = $0; }", "btc:1:15: '$0' is too small:"),
+    ('BEGIN { @x = "a\\qb"; }', "btc:1:17: 'q' unsupported escape:"),
+    ('BEGIN { @x = "a\\0"; }', "btc:1:17: '0' unsupported escape:"),
+    ("BEGIN { @x = 99999999999999999999; }", "btc:1:33: overflow:"),
+    ('BEGIN { @x = "abc', 'btc:1:17: "abc" invalid EOF:'),
+    ("BEGIN { @x = 1 ", "btc:1:15: syntax error:"),
 ])
 def test_lexical_error_messages(src, header):
     assert error_text(src, D).splitlines()[0] == header

@@ -23,7 +23,7 @@ def _bpf():
 
 def test_compile_warning_is_printed_and_the_run_goes_on(tmp_path):
     prog = 'BEGIN { printf("a %ld|\\n", 5); printf("b\\n") }'
-    warning = f"btc:1:16: %l: invalid directive\n{prog}\n               ^\n"
+    warning = f"btc:1:16: %l: invalid directive:\n{prog}\n               ^\n"
     res = run_btc("-e", prog)
     assert res.returncode == 0, res.stderr
     assert res.stdout == "a b\n"  # btrace stops that printf at the bad directive

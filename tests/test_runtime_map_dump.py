@@ -69,9 +69,20 @@ def test_big_maps_read_through_the_dump(make_map, monkeypatch):
     _fill(m, 1000)
     calls = []
     real = map_dump.dump
-    monkeypatch.setattr(map_dump, "dump", lambda h: calls.append(h) or real(h))
+    monkeypatch.setattr(map_dump, "dump", lambda h, prepared=None: calls.append(h) or real(h, prepared))
     keys, values = m.lookup_batch()
     assert calls == [m] and keys.shape == (1000, 8) and values.shape[:2] == (1000, m.ncpu)
     assert _sorted_rows(keys, values) == _sorted_rows(*m._shape(*m._batch(False)))
     m.lookup_batch(delete=True)  # read-and-delete keeps the batch command
     assert calls == [m] and m.keys() == []
+
+
+def test_prepared_walk_is_used_up(make_map):
+    """A run prepares the walk while its probes detach, then reads with it once."""
+    m = make_map(abi.MapType.PERCPU_HASH, 8, 8, 2000)
+    _fill(m, 300)
+    prepared = map_dump.prepare(m)
+    assert prepared is not None and prepared.owned
+    keys, values = m.lookup_batch(prepared=prepared)
+    assert prepared.owned == [] and keys.shape == (300, 8)
+    assert _sorted_rows(keys, values) == _sorted_rows(*m._shape(*m._batch(False)))

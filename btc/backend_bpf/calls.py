@@ -1,5 +1,5 @@
 """Value-returning builtin calls that are not plain IR operators (`ir.Call` by name):
-signal, strcontains, ntop, buf, join. Each takes the function's lowerer (`FunctionLowerer`)."""
+signal, strcontains, ntop, buf, join, bswap. Each takes the function's lowerer (`FunctionLowerer`)."""
 from __future__ import annotations
 
 from llvmlite import ir
@@ -137,4 +137,11 @@ def _join(fl, e: N.Call):
     return I64(0)
 
 
-_CALLS = {"join": _join, "signal": _signal, "strcontains": _strcontains, "ntop": _ntop, "buf": _buf}
+def _bswap(fl, e: N.Call):
+    """llvm.bswap (BPF_END); a byte has nothing to swap."""
+    v = fl.coerce(fl.expr(e.args[0]), e.args[0].type, e.type)
+    return v if e.type.bits == 8 else fl.b.bswap(v)
+
+
+_CALLS = {"join": _join, "signal": _signal, "strcontains": _strcontains, "ntop": _ntop, "buf": _buf,
+          "bswap": _bswap}

@@ -22,6 +22,7 @@ from btc.backend_bpf.layout import I8, I32, I64, PTR, MapPlan, as_int_type, is_m
 from btc.diagnostics import NO_SPAN, BtcError
 from btc.ir import nodes as N
 from btc.ir import types as T
+from btc.ir.walk import child_nodes
 from btc.runtime.abi import ProgType
 
 STACK_TEMP_MAX = 16  # temporaries up to this size live on the stack, bigger ones in scratch
@@ -665,8 +666,12 @@ class FunctionLowerer:
         self._event(M.EV_PRINT, s.print_id, t.size(), lambda mem: self.store_value(mem, t, v, s.value.type))
 
     def s_PrintMap(self, s: N.PrintMap) -> None:
+        top = I64(s.top)
+        if s.top_value is not None:
+            top = self.coerce(self.expr(s.top_value), s.top_value.type, T.INT64)
+
         def write(mem: Mem) -> None:
-            self.bpf.store_int(I64(s.top), mem.ptr, 8)
+            self.bpf.store_int(top, mem.ptr, 8)
             self.bpf.store_int(I64(s.div), self.bpf.at(mem.ptr, 8), 8)
 
         self._event(M.EV_PRINT_MAP, self._map_id(s.map), 16, write)
@@ -1007,7 +1012,9 @@ class FunctionLowerer:
         if e.n is not None:
             limit = min(limit, e.n)
         const = isinstance(e.lhs, N.StrConst) or isinstance(e.rhs, N.StrConst)
-        if limit > STRCMP_UNROLL_MAX and not const:
+        # rodata loads (`$N` strings) are hoisted freely by LLVM: unrolled, they spill the stack
+        rodata = isinstance(e.lhs, N.Param) or isinstance(e.rhs, N.Param)
+        if (limit > STRCMP_UNROLL_MAX or rodata) and not const:
             eq = self._strings_equal_loop(lhs, rhs, limit)
         else:
             eq = _strings_equal(self.b, lhs, rhs, limit, e.lhs, e.rhs)
@@ -1159,12 +1166,5 @@ def walk(stmts):
     while stack:
         n = stack.pop()
         yield n
-        for name in getattr(n, "__dataclass_fields__", {}):
-            if name == "span":
-                continue
-            v = getattr(n, name)
-            if isinstance(v, N.Node):
-                stack.append(v)
-            elif isinstance(v, tuple):
-                stack.extend(x for x in reversed(v) if isinstance(x, N.Node))
+        stack.extend(reversed(child_nodes(n)))
 

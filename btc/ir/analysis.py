@@ -49,7 +49,7 @@ def _check_program_shape(prog: ast.Program, errors: ErrorCollector) -> None:
         errors.add("C definitions (#include, #define, struct, enum) are not supported by btc",
                    item.span)
     for c in prog.config:
-        if c.name != "print_maps_on_exit":
+        if c.name not in _CONFIG_OPTIONS:
             errors.add(f"config option '{c.name}' is not supported by btc", c.span)
     seen: set[str] = set()
     for rule in prog.rules:
@@ -62,6 +62,11 @@ def _check_program_shape(prog: ast.Program, errors: ErrorCollector) -> None:
                        if prog.dialect == "btrace" else f"More than one {kind} probe defined")
                 errors.add(msg, p.span)
             seen.add(kind)
+
+
+# on_stack_limit tunes where bpftrace places big values (stack or scratch maps); btc places
+# them itself (docs/limitations.md), so the option is accepted and changes nothing
+_CONFIG_OPTIONS = ("print_maps_on_exit", "on_stack_limit")
 
 
 def _config(prog: ast.Program, name: str):

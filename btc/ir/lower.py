@@ -6,12 +6,12 @@ from __future__ import annotations
 
 import re
 
-from btc.ir import typecheck
+from btc.ir import incdec, typecheck
 from btc.ir import nodes as ir
 from btc.ir.lower_expr import ExprLowerer, lowering_method
 from btc.ir.probe_info import ProbeFacts
 from btc.ir.symbols import agg_call, children, used_locals
-from btc.ir.types import AggType, IntType, Type
+from btc.ir.types import INT64, AggType, IntType, Type
 from btc.parser import ast
 from btc.parser.construct import replace
 
@@ -25,7 +25,8 @@ class Lowerer(ExprLowerer):
         for rule_index, (rule, probes) in enumerate(zip(self.prog.rules, facts)):
             for f in probes:
                 self.fn_index = len(out)
-                out.append(self.lower_function(rule_index, rule, f, _unique(rule_index, f, used)))
+                fn = self.lower_function(rule_index, rule, f, _unique(rule_index, f, used))
+                out.extend(_split_special(fn) if self.dialect == "btrace" else [fn])
         return out
 
     def lower_function(self, rule_index: int, rule: ast.Rule, facts: ProbeFacts, name: str) -> ir.Function:
@@ -51,7 +52,31 @@ class Lowerer(ExprLowerer):
         if method is None:
             self.error(f"{type(s).__name__.lower()} statements are not supported by btc", s.span)
             return None
-        return method(self, s)
+        saved, self.hoisted = getattr(self, "hoisted", None), []
+        try:
+            got = method(self, s)
+        finally:
+            pre, self.hoisted = self.hoisted, saved
+        if not pre:
+            return got
+        self._check_hoisted(s)
+        return [*pre, *([] if got is None else got if isinstance(got, (list, tuple)) else [got])]
+
+    def _check_hoisted(self, s: ast.Stmt) -> None:
+        """`x++` values run once, before `s`: refuse them where they would run otherwise."""
+        for c in children(s):
+            if isinstance(s, ast.While) and c is s.cond:
+                found = incdec.conditional_incdecs(c, True)
+            elif isinstance(c, ast.Expr):
+                found = incdec.conditional_incdecs(c)
+            else:
+                continue
+            for e in found:
+                self.error(f"'{e.op}' as a value is not supported by btc in a loop condition, "
+                           "after && or ||, or in a ternary branch", e.span)
+
+    def _e_IncDec(self, e: ast.IncDec) -> ir.Expr:
+        return incdec.lower_incdec_value(self, e)
 
     # ------------------------------------------------------------ simple statements
 
@@ -100,9 +125,20 @@ class Lowerer(ExprLowerer):
 
     def _s_Unroll(self, s: ast.Unroll):
         n = self.const_arg(s.count, "unroll", "the count")
-        if n is not None and not 1 <= n <= 100:
-            self.error(f"unroll maximum value is 100 and minimum is 1 ({n} provided)", s.count.span)
+        if n is not None and not 1 <= n <= 100:  # bpftrace 0.23's words, on `unroll (N)`
+            self.error("unroll maximum value is 100" if n > 100 else "unroll minimum value is 1",
+                       self._unroll_head(s))
         return ir.Unroll(count=n or 1, body=self.block(s.body.stmts), span=s.span)
+
+    def _unroll_head(self, s: ast.Unroll):
+        """The span of `unroll (N)` (the AST keeps the whole statement's and N's)."""
+        lines = (self.prog.source or "").splitlines()
+        c = s.count.span
+        text = lines[c.line - 1] if c.line == c.end_line and 0 < c.line <= len(lines) else ""
+        close = text.find(")", c.end_col - 1)
+        if s.span.line != c.line or close < 0:
+            return s.count.span
+        return replace(s.span, end_line=c.line, end_col=close + 2)
 
     def _s_For(self, s: ast.For):
         """The body becomes a bpf_for_each_map_elem callback. As in bpftrace 0.23, locals
@@ -180,6 +216,8 @@ class Lowerer(ExprLowerer):
         agg, value = desc.lower(self, call)
         name, key = self.map_key(target)
         slot = self._store_type(name, agg, agg, span)
+        if self.dialect == "btrace" and isinstance(slot, IntType) and agg.kind in _BT_LONG_AGGS:
+            return self._bt_long_agg(target, call, agg.kind, span)
         if value is not None and isinstance(slot, AggType):
             value = self.convert(value, slot.elem)
         return self.new.MapAgg(name, key, value, span)
@@ -193,7 +231,7 @@ class Lowerer(ExprLowerer):
             return self.env.val(name)
         if have is None:
             return t
-        joined = _join_store(have, t)
+        joined = _join_store(have, t, self.dialect)
         if joined is None or (self.final and joined != have):
             self.errors.add(f"Type mismatch for {name}: trying to assign value of type '{shown}' "
                             f"when map already contains a value of type '{have}'", span)
@@ -202,6 +240,18 @@ class Lowerer(ExprLowerer):
             self.env.map_val[name] = joined
             return self.env.val(name)
         return have
+
+    def _bt_long_agg(self, target: ast.MapRef, call: ast.Call, kind: str, span) -> ir.Stmt:
+        """count/sum/min/max on a btrace map that also holds other values: btrace updates
+        the stored long in place (btrace.c stmt_insert), a missing entry counting as 0."""
+        if kind in ("count", "sum"):
+            delta = ast.Int(value=1, span=call.span) if kind == "count" else call.args[0]
+            return self._update(target, "+", delta, span)
+        op = "<" if kind == "min" else ">"
+        arg = call.args[0]
+        pick = ast.Ternary(cond=ast.Binary(op=op, lhs=target, rhs=arg, span=call.span),
+                           then=target, orelse=arg, span=call.span)
+        return self._s_Assign(ast.Assign(target=target, value=pick, span=span))
 
     def _fit(self, value: ir.Expr, slot: Type) -> ir.Expr:
         return value if isinstance(slot, AggType) else self.convert(value, slot)
@@ -280,7 +330,13 @@ def for_kv_type(lw, name: str, span) -> Type | None:
     return TupleType((key_t, val_t))
 
 
-def _join_store(have: Type, t: Type) -> Type | None:
+# btrace keeps the results of these as plain C longs in the map (btrace.c stmt_insert)
+_BT_LONG_AGGS = ("count", "sum", "min", "max")
+
+
+def _join_store(have: Type, t: Type, dialect: str) -> Type | None:
+    if dialect == "btrace" and _bt_mixed_longs(have, t):
+        return INT64  # one btrace map may mix them with each other and with plain stores
     if isinstance(have, AggType) or isinstance(t, AggType):
         if isinstance(have, AggType) and isinstance(t, AggType) and \
                 (have.kind, have.bits, have.lhist) == (t.kind, t.bits, t.lhist):
@@ -288,6 +344,33 @@ def _join_store(have: Type, t: Type) -> Type | None:
                            have.lhist, have.from_zero)
         return None
     return typecheck.join(have, t)
+
+
+def _bt_mixed_longs(have: Type, t: Type) -> bool:
+    kinds = [x.kind if isinstance(x, AggType) else "int" if isinstance(x, IntType) else None
+             for x in (have, t)]
+    return kinds[0] != kinds[1] and all(k in (*_BT_LONG_AGGS, "int") for k in kinds)
+
+
+# Statements whose effect the runtime applies when it reads their event, after the program ran
+_DEFERRED = (ir.PrintMap, ir.ClearMap, ir.ZeroMap)
+
+
+def _split_special(fn: ir.Function) -> list[ir.Function]:
+    """btrace runs BEGIN/END statements one after the other, so `print(@m)` shows @m as it
+    is at that statement. A BPF program runs whole before the runtime reads its events: cut
+    BEGIN/END after each top-level print/clear/zero of a map; the runtime runs the pieces in
+    order and handles each one's events in between (scratch `$x` live in maps in btrace)."""
+    if fn.probe.attach.get("kind") not in ("begin", "end") or fn.filter is not None:
+        return [fn]  # a filter would be tested again before each piece
+    pieces: list[list[ir.Stmt]] = [[]]
+    for s in fn.body:
+        pieces[-1].append(s)
+        if isinstance(s, _DEFERRED):
+            pieces.append([])
+    pieces = [p for p in pieces if p] or [[]]
+    return [replace(fn, name=fn.name if i == 0 else f"{fn.name}_{i}", body=tuple(p))
+            for i, p in enumerate(pieces)]
 
 
 def _unique(rule_index: int, facts: ProbeFacts, used: set[str]) -> str:

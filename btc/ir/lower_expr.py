@@ -21,6 +21,13 @@ from btc.parser import ast
 from btc.parser.construct import constructor
 from btc.probes.base import parse_int
 
+# C semantics: division and remainder truncate toward zero
+_FOLD_OPS = {
+    "+": lambda a, b: a + b, "-": lambda a, b: a - b, "*": lambda a, b: a * b,
+    "/": lambda a, b: abs(a) // abs(b) * (1 if (a < 0) == (b < 0) else -1),
+    "%": lambda a, b: a - b * (abs(a) // abs(b) * (1 if (a < 0) == (b < 0) else -1)),
+}
+
 CAST_TYPES = {f"{p}int{b}": IntType(b, p == "") for p in ("", "u") for b in (8, 16, 32, 64)}
 READABLE_AGGS = ("count", "sum", "min", "max", "avg")
 
@@ -89,7 +96,37 @@ class ExprLowerer:
             return e.value
         if isinstance(e, ast.Unary) and e.op == "-" and isinstance(e.operand, ast.Int):
             return -e.operand.value
+        if self.dialect == "btrace":
+            # btrace evaluates these arguments at run time (`str($1, 2 + $2)`); btc needs
+            # them at compile time, so it folds literals and numeric positional parameters
+            value = self.fold_int(e)
+            if value is not None:
+                return value
+            self.error(f"{fname}: {what} must be a constant (integers, $N, + - * /)", e.span)
+            return None
+        if isinstance(e, ast.Positional):  # bpftrace substitutes `$N` as a literal here
+            value = self.fold_int(e)
+            if value is not None:
+                return value
         self.error(f"{fname}: {what} must be an integer literal", e.span)
+        return None
+
+    def fold_int(self, e: ast.Expr) -> int | None:
+        """The value of an integer expression made of literals and given numeric `$N`."""
+        if isinstance(e, ast.Int):
+            return e.value
+        if isinstance(e, ast.Positional):
+            given = self.params_given
+            word = given[e.index - 1] if given is not None and e.index <= len(given) else None
+            return parse_int(word) if word is not None else None
+        if isinstance(e, ast.Unary) and e.op == "-":
+            v = self.fold_int(e.operand)
+            return -v if v is not None else None
+        if isinstance(e, ast.Binary) and e.op in _FOLD_OPS:
+            a, b = self.fold_int(e.lhs), self.fold_int(e.rhs)
+            if a is None or b is None or (e.op in "/%" and b == 0):
+                return None
+            return _FOLD_OPS[e.op](a, b)
         return None
 
     def user_pointers(self) -> bool:

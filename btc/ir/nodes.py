@@ -280,6 +280,7 @@ class PrintMap(Stmt):
     map: str
     top: int = 0
     div: int = 1
+    top_value: Expr | None = None  # btrace `print(@m, @n)`: the top count read at run time
 
 
 class ClearMap(Stmt):

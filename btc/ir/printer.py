@@ -92,7 +92,8 @@ def _simple_stmt(s: ir.Stmt) -> str:
     if isinstance(s, ir.PrintValue):
         return f"print #{s.print_id} {format_expr(s.value)}"
     if isinstance(s, ir.PrintMap):
-        return f"print_map {s.map} top={s.top} div={s.div}"
+        top = format_expr(s.top_value) if s.top_value is not None else s.top
+        return f"print_map {s.map} top={top} div={s.div}"
     if isinstance(s, ir.ClearMap):
         return f"clear {s.map}"
     if isinstance(s, ir.ZeroMap):

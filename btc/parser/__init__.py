@@ -67,7 +67,7 @@ def _drive(parser: LalrParser, scanner: Scanner):
         tok, prev, state_stack = rejected
         failed = True
         if tok.type != "ERROR":
-            errors.append(syntax_error(scanner, tok, state_stack, table))
+            errors.append(syntax_error(scanner, tok, state_stack, table, prev))
         checkpoint_tok = parser.restore_checkpoint()
         pending = _skip_rule(tok, prev, tokens, scanner, tok is checkpoint_tok)
     eof = _eof_token(scanner)

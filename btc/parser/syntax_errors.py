@@ -55,10 +55,22 @@ _RANK = {name: i for i, name in enumerate(_ORDER)}
 MAX_EXPECTED = 4  # bison's YYARGS_MAX - 1
 
 
-def syntax_error(scanner: Scanner, token: Token, state_stack: list, tables: Tables) -> BtcError:
-    """The BtcError for `token` arriving when the parser's stack is `state_stack`."""
+# The btrace dialect's builtin variable and function names (btc.ir.builtins, not imported
+# here: it costs ~100 ms). Any other word is a plain STRING token to btrace's lexer.
+BT_WORDS = frozenset(
+    "BEGIN END pid tid cpu comm nsecs kstack ustack probe retval printf print time exit clear "
+    "zero delete count sum min max hist lhist str".split() + [f"arg{i}" for i in range(10)]
+)
+
+
+def syntax_error(scanner: Scanner, token: Token, state_stack: list, tables: Tables,
+                 prev: Token | None = None) -> BtcError:
+    """The BtcError for `token` arriving when the parser's stack is `state_stack` (`prev`:
+    the token shifted before it, if known)."""
     end = token.end_pos if token.type != "$END" else len(scanner.source)
     if scanner.dialect == "btrace":
+        if prev is not None and prev.type == "NAME" and str(prev) not in BT_WORDS:
+            end = prev.end_pos  # btrace's parser already fails on the unknown word itself
         return BtcError("syntax error", btrace_point(scanner, end))
     start = token.start_pos if token.type != "$END" else len(scanner.source)
     span = scanner.span(bpftrace_begin(scanner.source, start), end)

@@ -5,7 +5,7 @@ numbers differently, and print different `probe` names (bt-language.md §3).
 """
 from __future__ import annotations
 
-from btc.probes.base import PROG_PERF_EVENT, ProbeRequest, ProbeSpec, parse_int, plan
+from btc.probes.base import PROG_PERF_EVENT, ProbeRequest, ProbeSpec, parse_count, parse_int, plan
 from btc.probes.software import PERF_COUNT_SW_CPU_CLOCK, PERF_TYPE_SOFTWARE
 
 UNITS = ("hz", "s", "ms", "us")
@@ -51,7 +51,7 @@ def _check_bpftrace(req: ProbeRequest, kind: str) -> tuple[str, int]:
         raise req.error(f"{kind} probe must have unit of time")
     if unit not in UNITS:
         raise req.error(f"{unit} is not an accepted unit of time")
-    value = parse_int(number)
+    value = parse_count(number)
     if value is None:
         if number.lstrip("-").isdigit() or number == "":
             value = -1

@@ -196,6 +196,18 @@ def hint_for(name: str, candidates: list[str] | set[str]) -> str | None:
     return f"did you mean '{found}'?" if found else None
 
 
+def parse_count(text: str) -> int | None:
+    """A bpftrace probe argument (ast/int_parser.cpp to_uint): `_` separators allowed, and
+    `1e6`-style scientific notation (coefficient 0-9, exponent up to 16); else as parse_int."""
+    t = text.replace("_", "")
+    if not t.lower().startswith(("0x", "-0x")) and ("e" in t or "E" in t):
+        coeff, _, exp = t.replace("E", "e").partition("e")
+        if not (coeff.isdigit() and exp.isdigit()) or int(coeff) > 9 or int(exp) > 16:
+            return None
+        return int(coeff) * 10 ** int(exp)
+    return parse_int(t)
+
+
 def parse_int(text: str) -> int | None:
     """C-style integer (decimal, 0x hex, leading-0 octal), as strtol(…, 0); None if invalid."""
     t = text.strip()

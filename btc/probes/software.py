@@ -8,7 +8,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from btc.probes.base import (PROG_PERF_EVENT, ProbeRequest, ProbeSpec, Provider, hint_for,
-                             parse_int, plan)
+                             parse_count, plan)
 
 # enum perf_type_id, include/uapi/linux/perf_event.h
 PERF_TYPE_HARDWARE = 0
@@ -74,7 +74,7 @@ def resolve_counter(req: ProbeRequest, kind: str, events: tuple[PerfEvent, ...],
         raise req.error(f"{name} is not a {kind} probe", hint_for(name, names))
     count = ev.default_count
     if len(req.rest) == 2:
-        given = parse_int(req.rest[1])
+        given = parse_count(req.rest[1])
         if given is None:
             raise req.error(f"{kind} probe can only have an integer count")
         if given < 0:

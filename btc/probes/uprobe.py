@@ -98,7 +98,8 @@ def _resolve(req: ProbeRequest, retprobe: bool) -> list[ProbeSpec]:
         raise req.error(f"{kind} should be attached to a function and/or address")
     addr = parse_int(func) if func[0].isdigit() else None
     if addr is not None:
-        uprobe_bounds.check_address(req, path, addr, retprobe)
+        starts = set(elf_symbols(path)[0].values())
+        uprobe_bounds.check_address(req, path, addr, retprobe, starts)
         return [_spec(req, kind, path, func, "", addr, 0)]
     syms = elf_symbols(path)[0]
     names = sorted(n for n in syms if fnmatch.fnmatchcase(n, func)) if "*" in func else \

@@ -45,6 +45,7 @@ class EventSink:
         self._batch_fns: dict = {}  # (printf id, stride) -> run formatter or None, built on use
         self._pending: list[str] = []  # printf text not yet handed to `out` (one write per batch)
         self._pipe_grown = False
+        self._prepared: dict = {}  # map sym -> map_dump.Prepared, made by prepare_exit_maps
         self._handlers = {
             EV_PRINTF: self._printf, EV_PRINT: self._print, EV_PRINT_MAP: self._print_map,
             EV_CLEAR: self._clear, EV_ZERO: self._zero, EV_EXIT: self._exit, EV_TIME: self._time,
@@ -138,7 +139,8 @@ class EventSink:
         cmd, _ = output.format_printf(desc, payload, self.dialect, sym=self.sym)
         self.out.flush()
         done = subprocess.run(["/bin/sh", "-c", cmd], stdout=subprocess.PIPE, check=False)
-        self.write(done.stdout.decode("utf-8", "surrogateescape"))
+        text = done.stdout.decode("utf-8", "surrogateescape")
+        self.write(output.json_message("syscall", text) if self.json else text)
 
     def _join(self, ident: int, payload: bytes) -> None:
         from btc.meta import JOIN_ARGS, JOIN_LEN
@@ -163,7 +165,8 @@ class EventSink:
         except OSError as e:
             self.warn([f"ERROR: failed to open file '{path}': {e.strerror}"])
             return
-        self.write(data.decode("utf-8", "surrogateescape"))
+        text = data.decode("utf-8", "surrogateescape")
+        self.write(output.json_message("cat", text) if self.json else text)
 
     def _print(self, ident: int, payload: bytes) -> None:
         td = self.meta["events"]["print"][ident]
@@ -172,7 +175,7 @@ class EventSink:
 
     def _print_map(self, ident: int, payload: bytes) -> None:
         top, div = struct.unpack_from("<QQ", payload, 0) if len(payload) >= 16 else (0, 1)
-        self.write(self.map_text(self.meta["maps"][ident], top, div or 1))
+        self.write_parts(self.map_parts(self.meta["maps"][ident], top, div or 1))
 
     def _clear(self, ident: int, payload: bytes) -> None:
         self._map(ident).clear()
@@ -214,10 +217,38 @@ class EventSink:
         return self.loaded.maps[self.meta["maps"][index]["sym"]]
 
     def map_text(self, desc: dict, top: int = 0, div: int = 1) -> str:
-        keys, values = self.loaded.maps[desc["sym"]].lookup_batch()
+        from btc.runtime.output.text import join_parts
+
+        return join_parts(self.map_parts(desc, top, div))
+
+    def map_parts(self, desc: dict, top: int = 0, div: int = 1) -> list:
+        """The map's text in parts (output.text.Parts), read from the kernel now."""
+        prepared = self._prepared.pop(desc["sym"], None)
+        keys, values = self.loaded.maps[desc["sym"]].lookup_batch(prepared=prepared)
         if self.json:
-            return output.json_map(desc, keys, values, top, div, self.sym)
-        return output.format_map(desc, keys, values, self.dialect, top, div, self.sym)
+            return [output.json_map(desc, keys, values, top, div, self.sym)]
+        from btc.runtime.output.text import format_map_parts
+
+        return format_map_parts(desc, keys, values, self.dialect, top, div, self.sym)
+
+    def prepare_exit_maps(self) -> None:
+        """Make the walk programs and arrays of the big maps printed at exit (map_dump)."""
+        from btc.runtime import map_dump
+        from btc.runtime.maps import DUMP_MIN_ENTRIES
+
+        names = set(self.meta.get("print_at_exit", []))
+        for desc in self.meta["maps"]:
+            h = self.loaded.maps.get(desc["sym"]) if desc["name"] in names else None
+            if (h is not None and h.max_entries >= DUMP_MIN_ENTRIES
+                    and desc["sym"] not in self._prepared):
+                prepared = map_dump.prepare(h)
+                if prepared is not None:
+                    self._prepared[desc["sym"]] = prepared
+
+    def drop_prepared(self) -> None:
+        for prepared in self._prepared.values():
+            prepared.close()
+        self._prepared.clear()
 
     def print_exit_maps(self) -> None:
         """After END: the maps the program's dialect prints at exit, in its order."""
@@ -226,7 +257,7 @@ class EventSink:
         by_name = {m["name"]: m for m in self.meta["maps"] if not m.get("internal")}
         for name in self.meta.get("print_at_exit", []):
             if name in by_name:
-                self.write(self.map_text(by_name[name]))
+                self.write_parts(self.map_parts(by_name[name]))
 
     def note_process(self, pid: int) -> None:
         """Snapshot a live process's mappings (the -c child) when the program symbolizes
@@ -275,6 +306,29 @@ class EventSink:
                 _grow_pipe(self.out)
             self.out.write(text)
 
+    def write_parts(self, parts: list) -> None:
+        """Text parts in order; the pieces of a big int map go out as they are built."""
+        for part in parts:
+            if isinstance(part, str):
+                self.write(part)
+            else:
+                for piece in part:
+                    self.write_bytes(piece)
+
+    def write_bytes(self, data) -> None:
+        """UTF-8 text as bytes, straight to the binary stream under `out` when there is one
+        (no decoding to str and encoding back: a 1,000,000-line map is ~22 MB)."""
+        raw = getattr(self.out, "buffer", None)
+        if raw is None or not _is_utf8(getattr(self.out, "encoding", None)):
+            self.write(str(data, "utf-8", "surrogateescape"))
+            return
+        self._write_pending()
+        if len(data) >= _BIG_TEXT and not self._pipe_grown:
+            self._pipe_grown = True
+            _grow_pipe(self.out)
+        self.out.flush()  # text written before goes first
+        raw.write(data)  # a piece above the buffer's size goes to the fd at once
+
     def _write_pending(self) -> None:
         if self._pending:
             self.out.write("".join(self._pending))
@@ -290,6 +344,15 @@ class EventSink:
     def flush(self) -> None:
         self._write_pending()
         self.out.flush()
+
+
+def _is_utf8(encoding: str | None) -> bool:
+    import codecs
+
+    try:
+        return encoding is not None and codecs.lookup(encoding).name == "utf-8"
+    except LookupError:
+        return False
 
 
 def _grow_pipe(out) -> None:

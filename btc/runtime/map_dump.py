@@ -30,6 +30,12 @@ _SLACK = 1024  # a NO_PREALLOC hash may overshoot max_entries a little (per-CPU 
 _MAX_ARRAY_BYTES = 128 << 20
 _MAX_OFF = 0x7FFF  # instruction offsets are s16
 _INSN = struct.Struct("<BBhi")
+# |delta| bound between two CPUs' copies of a per-CPU value (the verifier's limit on a
+# variable pointer offset is 2**29); a farther CPU is read by lookup every time
+_MAX_DELTA = 1 << 28
+# the bounds checks enter the lookup path from one state per CPU: verifying takes ~2 ms for
+# 2 CPUs, ~28 ms for 16, ~250 ms for 48; past 16 a lookup per slot costs less to load
+_MAX_FAST_CPUS = 16
 
 
 class _Asm:
@@ -79,19 +85,46 @@ class _Asm:
         return b"".join(out)
 
 
-def _program(h: "MapHandle", keys_fd: int, vals_fd: int, cpus: list[int]) -> tuple[bytes, int]:
-    """The instructions and the callback's first instruction index."""
+def _program(h: "MapHandle", keys_fd: int, vals_fd: int, cpus: list[int],
+             fast: bool = True) -> tuple[bytes, int]:
+    """The instructions and the callback's first instruction index. Main returns the number
+    of elements copied (above the arrays' size when the walk failed: dump() declines)."""
     a = _Asm()
-    # main: r0 = bpf_for_each_map_elem(map, cb, &index, 0); the index lives at r10-8
+    fast = fast and bool(cpus)
+    ctx = -8 * (3 + (len(cpus) if fast else 0))  # u64 index; u64 known; s64 delta per CPU
     a.op(abi.BPF_ST_MEM_DW, 10, 0, -8, 0)
+    a.op(abi.BPF_ST_MEM_DW, 10, 0, ctx, 0)
+    if fast:  # `known` starts as values[0]: zero, but not to the verifier (see _slots_fast)
+        a.ld_map(1, vals_fd)
+        a.op(abi.BPF_ALU64_MOV_X, 2, 10)
+        a.op(abi.BPF_ALU64_ADD_K, 2, imm=-8)
+        a.call(abi.BPF_FUNC_MAP_LOOKUP_ELEM)
+        a.op(abi.BPF_JEQ_K, 0, imm=0, label="main_fail")
+        a.op(abi.BPF_LDX_MEM[8], 1, 0, 0)
+        a.op(abi.BPF_STX_MEM[8], 10, 1, ctx + 8)
+        for i in range(len(cpus)):
+            a.op(abi.BPF_ST_MEM_DW, 10, 0, ctx + 16 + 8 * i, 0)
+    # bpf_for_each_map_elem(map, cb, &ctx, 0); return ctx.index
     a.ld_map(1, h.fd)
     a.ld_func(2, "cb")
     a.op(abi.BPF_ALU64_MOV_X, 3, 10)
-    a.op(abi.BPF_ALU64_ADD_K, 3, imm=-8)
+    a.op(abi.BPF_ALU64_ADD_K, 3, imm=ctx)
     a.op(abi.BPF_ALU64_MOV_K, 4, imm=0)
     a.call(abi.BPF_FUNC_FOR_EACH_MAP_ELEM)
+    a.op(abi.BPF_LDX_MEM[8], 0, 10, ctx)
     a.op(abi.BPF_EXIT)
-    # cb(map, key, value, ctx): keys[i] = *key; values[i] = value (every CPU's slot); i++
+    if fast:
+        a.mark("main_fail")
+        a.op(abi.BPF_ALU64_MOV_K, 0, imm=-1)
+        a.op(abi.BPF_EXIT)
+    _callback(a, h, keys_fd, vals_fd, cpus, fast)
+    return a.encode(), a.labels["cb"]
+
+
+def _callback(a: _Asm, h: "MapHandle", keys_fd: int, vals_fd: int, cpus: list[int],
+              fast: bool) -> None:
+    """cb(map, key, value, ctx): keys[i] = *key; values[i] = value (every CPU's slot); i++.
+    Registers: r6 key, r7 ctx, r8 values row, r9 value (the walking CPU's slot)."""
     a.mark("cb")
     a.op(abi.BPF_ALU64_MOV_X, 6, 2)
     a.op(abi.BPF_ALU64_MOV_X, 9, 3)
@@ -112,26 +145,61 @@ def _program(h: "MapHandle", keys_fd: int, vals_fd: int, cpus: list[int]) -> tup
     a.op(abi.BPF_ALU64_MOV_X, 8, 0)
     if not h.percpu:
         a.copy(8, 0, 9, h.value_size)
-    if cpus:  # the walk stays on one CPU: its slot is `value`, the others need a lookup
-        a.call(abi.BPF_FUNC_GET_SMP_PROCESSOR_ID)
-        a.op(abi.BPF_ALU64_MOV_X, 7, 0)
-    for i, cpu in enumerate(cpus):
-        a.op(abi.BPF_ALU64_MOV_X, 0, 9)
-        a.op(abi.BPF_JEQ_K, 7, imm=cpu, label=f"copy{i}")
-        a.ld_map(1, h.fd)
-        a.op(abi.BPF_ALU64_MOV_X, 2, 6)
-        a.op(abi.BPF_ALU64_MOV_K, 3, imm=cpu)
-        a.call(abi.BPF_FUNC_MAP_LOOKUP_PERCPU_ELEM)
-        a.op(abi.BPF_JEQ_K, 0, imm=0, label=f"next{i}")  # deleted meanwhile: the slot stays 0
-        a.mark(f"copy{i}")
-        a.copy(8, i * h.slot_size, 0, h.value_size)
-        a.mark(f"next{i}")
+    if fast:
+        _slots_fast(a, h, len(cpus))
+    _slots_by_lookup(a, h, cpus, fast)
+    a.mark("done")
     a.op(abi.BPF_ALU64_MOV_K, 0, imm=0)
     a.op(abi.BPF_EXIT)
     a.mark("stop")  # the arrays are full: the map grew while we walked it
     a.op(abi.BPF_ALU64_MOV_K, 0, imm=1)
     a.op(abi.BPF_EXIT)
-    return a.encode(), a.labels["cb"]
+    if fast:
+        a.mark("fail")  # an element vanished while its slots were read: dump() declines
+        a.op(abi.BPF_ST_MEM_DW, 7, 0, 0, -1)
+        a.op(abi.BPF_ALU64_MOV_K, 0, imm=1)
+        a.op(abi.BPF_EXIT)
+
+
+def _slots_fast(a: _Asm, h: "MapHandle", ncpu: int) -> None:
+    """Once the deltas are known: slot i = one probe read at value + delta[i]. Why: CPU c's
+    copy of any per-CPU allocation lies __per_cpu_offset[c] - __per_cpu_offset[this] from
+    this CPU's (per_cpu_ptr), the same for every element, so the first element's lookups
+    give it for all; a probe read instead of a hash lookup per slot. Straight-line code:
+    the verifier's work stays linear in the CPUs (branches per CPU would multiply it)."""
+    a.op(abi.BPF_LDX_MEM[8], 1, 7, 8)
+    a.op(abi.BPF_JEQ_K, 1, imm=0, label="slow")
+    for i in range(ncpu):
+        a.op(abi.BPF_LDX_MEM[8], 3, 7, 16 + 8 * i)
+        a.op(abi.BPF_JSGT_K, 3, imm=_MAX_DELTA, label="slow")  # bounds for the verifier
+        a.op(abi.BPF_JSLT_K, 3, imm=-_MAX_DELTA, label="slow")
+        a.op(abi.BPF_ALU64_ADD_X, 3, 9)
+        a.op(abi.BPF_ALU64_MOV_X, 1, 8)
+        a.op(abi.BPF_ALU64_ADD_K, 1, imm=i * h.slot_size)
+        a.op(abi.BPF_ALU64_MOV_K, 2, imm=h.value_size)
+        a.call(abi.BPF_FUNC_PROBE_READ_KERNEL)
+    a.op(abi.BPF_JA, label="done")
+    a.mark("slow")
+
+
+def _slots_by_lookup(a: _Asm, h: "MapHandle", cpus: list[int], fast: bool) -> None:
+    """Slot i = bpf_map_lookup_percpu_elem(key, cpus[i]); `fast`: also learn the deltas
+    (pointer - pointer: a scalar for privileged programs) and mark them known."""
+    for i, cpu in enumerate(cpus):
+        a.ld_map(1, h.fd)
+        a.op(abi.BPF_ALU64_MOV_X, 2, 6)
+        a.op(abi.BPF_ALU64_MOV_K, 3, imm=cpu)
+        a.call(abi.BPF_FUNC_MAP_LOOKUP_PERCPU_ELEM)
+        # deleted meanwhile: the slot stays 0 (fast: the deltas would stay unknown)
+        a.op(abi.BPF_JEQ_K, 0, imm=0, label="fail" if fast else f"next{i}")
+        if fast:
+            a.op(abi.BPF_ALU64_MOV_X, 1, 0)
+            a.op(abi.BPF_ALU64_SUB_X, 1, 9)
+            a.op(abi.BPF_STX_MEM[8], 7, 1, 16 + 8 * i)
+        a.copy(8, i * h.slot_size, 0, h.value_size)
+        a.mark(f"next{i}")
+    if fast:
+        a.op(abi.BPF_ST_MEM_DW, 7, 0, 8, 1)
 
 
 def _possible_cpus() -> list[int]:
@@ -149,9 +217,21 @@ def usable(h: "MapHandle") -> bool:
             and (h.max_entries + _SLACK) * row <= _MAX_ARRAY_BYTES)
 
 
-def dump(h: "MapHandle") -> "tuple[np.ndarray, np.ndarray] | None":
-    """Keys (n, key_size) and raw values (n, elem_size) u8 of a hash map, or None when the
-    kernel lacks something this needs (then read with BPF_MAP_LOOKUP_BATCH)."""
+class Prepared:
+    """The output arrays and the loaded walk program of one map: they depend on the map's
+    shape only, so a run makes them while its probes detach (session._detach_all)."""
+
+    def __init__(self, arrays: list, prog_fd: int, owned: list) -> None:
+        self.arrays, self.prog_fd, self.owned = arrays, prog_fd, owned
+
+    def close(self) -> None:
+        for obj in reversed(self.owned):
+            obj.close()
+        self.owned.clear()
+
+
+def prepare(h: "MapHandle") -> Prepared | None:
+    """Arrays and program for dump(h), or None when the kernel refuses a step."""
     from btc.runtime.maps import MapHandle, MapSpec
 
     if not usable(h):
@@ -170,19 +250,38 @@ def dump(h: "MapHandle") -> "tuple[np.ndarray, np.ndarray] | None":
             spec = MapSpec("btc_dump", abi.MapType.ARRAY, 4, width, cap, abi.MapFlags.MMAPABLE)
             arrays.append(MapHandle.create(spec))
             owned.append(arrays[-1])
-        fd = _load(*_program(h, arrays[0].fd, arrays[1].fd, cpus), owned)
-        if fd < 0:
-            return None
-        owned.append(_Fd(fd))
-        n = _run(fd)
+        fast = len(cpus) <= _MAX_FAST_CPUS
+        fd = _load(*_program(h, arrays[0].fd, arrays[1].fd, cpus, fast), owned)
+        if fd < 0 and cpus and fast:  # e.g. probe reads locked down: a lookup per CPU slot
+            fd = _load(*_program(h, arrays[0].fd, arrays[1].fd, cpus, fast=False), owned)
+        if fd >= 0:
+            owned.append(_Fd(fd))
+            return Prepared(arrays, fd, owned)
+    except syscalls.SyscallError:
+        pass
+    for obj in reversed(owned):
+        obj.close()
+    return None
+
+
+def dump(h: "MapHandle",
+         prepared: Prepared | None = None) -> "tuple[np.ndarray, np.ndarray] | None":
+    """Keys (n, key_size) and raw values (n, elem_size) u8 of a hash map, or None when the
+    kernel lacks something this needs (then read with BPF_MAP_LOOKUP_BATCH). `prepared`
+    (from prepare(h)) is used up."""
+    prep = prepared if prepared is not None else prepare(h)
+    if prep is None:
+        return None
+    try:
+        n = _run(prep.prog_fd)
         if n is None or n > h.max_entries + _SLACK - 1:
             return None
-        return _read(arrays[0], h.key_size, n), _read(arrays[1], h.elem_size, n)
+        keys, vals = prep.arrays
+        return _read(keys, h.key_size, n), _read(vals, h.elem_size, n)
     except syscalls.SyscallError:
         return None
     finally:
-        for obj in reversed(owned):
-            obj.close()
+        prep.close()
 
 
 class _Fd:

@@ -156,15 +156,17 @@ class MapHandle:
             raise syscalls.SyscallError(f"map {self.name}: {op}", -res)
 
     # --- whole-map reads -------------------------------------------------------------------
-    def lookup_batch(self, delete: bool = False) -> tuple[np.ndarray, np.ndarray]:
+    def lookup_batch(self, delete: bool = False,
+                     prepared=None) -> tuple[np.ndarray, np.ndarray]:
         """All elements: keys (n, key_size) u8 and values (n, ncpu or 1, round8(value_size)) u8.
 
-        `delete=True` reads and removes in one pass (hash maps only).
+        `delete=True` reads and removes in one pass (hash maps only). `prepared`: this map's
+        map_dump.prepare() result, used up here.
         """
-        if not delete and self.max_entries >= DUMP_MIN_ENTRIES:
+        if not delete and (self.max_entries >= DUMP_MIN_ENTRIES or prepared is not None):
             from btc.runtime import map_dump
 
-            dumped = map_dump.dump(self)
+            dumped = map_dump.dump(self, prepared)
             if dumped is not None:
                 return self._shape(*dumped)
         try:

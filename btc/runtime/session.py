@@ -109,6 +109,7 @@ class Session:
         return self.sink.exit_code
 
     def close(self) -> None:
+        self.sink.drop_prepared()
         self._release_child()
         for a in self.attachments:
             a.close()
@@ -130,9 +131,15 @@ class Session:
             if p["attach"].get("kind") == kind:
                 run_once(self.loaded.progs[p["func"]].fd)
                 self._drain()
+                if not self.sink.accepting:  # exit() in one piece of a split BEGIN/END
+                    break
 
     def _attach_all(self, probes: list[dict]) -> None:
-        for p in probes:
+        # The kernel runs a uprobe's (and kprobe's, fentry's) programs newest first: attach
+        # those last to first so that same-point probes fire in source order (as bpftrace).
+        first = [p for p in probes if not _runs_newest_first(p["attach"])]
+        last = [p for p in reversed(probes) if _runs_newest_first(p["attach"])]
+        for p in first + last:
             prog = self.loaded.progs[p["func"]]
             plan = p["attach"]
             if plan.get("kind") == "uprobe" and self.opts.pid and not plan.get("pid"):
@@ -142,9 +149,21 @@ class Session:
                 self.attachments.append(attach_program(prog))
 
     def _detach_all(self) -> None:
-        for a in self.attachments:
-            a.close()
-        self.attachments.clear()
+        """Stop every program (the maps are final from here); close() releases the rest.
+        Unlinking sleeps through RCU grace periods (15-35 ms): meanwhile this thread makes
+        the walk programs of the big maps printed at exit."""
+        stopper = None
+        if self.attachments:
+            import threading
+
+            stopper = threading.Thread(target=_stop_all, args=(self.attachments,))
+            stopper.start()
+        try:
+            if self.loaded is not None:
+                self.sink.prepare_exit_maps()
+        finally:
+            if stopper is not None:
+                stopper.join()
         self._drain()
 
     def _spawn_child(self) -> None:
@@ -205,6 +224,11 @@ class Session:
         self.interrupted = True
 
 
+def _stop_all(attachments: list[Attachment]) -> None:
+    for a in attachments:
+        a.stop()
+
+
 class _signals_caught:
     """SIGINT/SIGTERM set a flag instead of raising, and are restored afterwards."""
 
@@ -235,3 +259,9 @@ def _set_thread_name(name: bytes) -> None:
         libc.prctl(PR_SET_NAME, ctypes.c_char_p(name[:15]), 0, 0, 0)
     except (OSError, AttributeError):
         pass  # comm stays the interpreter's name: cosmetic only
+
+
+def _runs_newest_first(plan: dict) -> bool:
+    """bpftrace 0.23's attach_reverse(): kretprobes keep their attach order."""
+    kind = plan.get("kind")
+    return kind in ("uprobe", "fentry") or (kind == "kprobe" and not plan.get("retprobe"))

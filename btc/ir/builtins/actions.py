@@ -4,6 +4,7 @@ Each becomes one explicit IR statement; the asynchronous ones are ring-buffer ev
 runtime handles (docs/design.md §3, "Events")."""
 from __future__ import annotations
 
+from btc.diagnostics import Span
 from btc.ir import nodes as ir
 from btc.ir import typecheck
 from btc.ir.builtins.base import BOTH, FuncDesc
@@ -85,6 +86,8 @@ def _signal(lw, call: ast.Call) -> ir.Stmt | None:
 def _print(lw, call: ast.Call) -> ir.Stmt | None:
     target = call.args[0]
     if isinstance(target, ast.MapRef) and target.keys is None:
+        if len(call.args) > 1 and lw.dialect == "btrace" and lw.fold_int(call.args[1]) is None:
+            return _print_top_at_run_time(lw, call)
         top = lw.const_arg(call.args[1], "print", "top") if len(call.args) > 1 else 0
         div = lw.const_arg(call.args[2], "print", "div") if len(call.args) > 2 else 1
         if len(call.args) > 2 and lw.dialect == "btrace":
@@ -96,6 +99,17 @@ def _print(lw, call: ast.Call) -> ir.Stmt | None:
         lw.error("print() takes one argument for a non-map value", call.args[1].span)
     value = lw.expr(target)
     return ir.PrintValue(print_id=lw.add_print(value.type), value=value, span=call.span)
+
+
+def _print_top_at_run_time(lw, call: ast.Call) -> ir.Stmt | None:
+    """btrace `print(@m, @n)`: btrace evaluates the top count per event (btrace.c stmt_print)."""
+    if len(call.args) > 2:
+        lw.error("too many arguments", call.args[2].span)
+        return None
+    name = lw.map_name(call.args[0])
+    lw.note_map_use(name, call.args[0].span)
+    top = lw.int_expr(call.args[1], "print")
+    return ir.PrintMap(map=name, top_value=top, span=call.span)
 
 
 def _time(lw, call: ast.Call) -> ir.Stmt | None:
@@ -119,7 +133,12 @@ def _map_wide(kind: str):
     def lower(lw, call: ast.Call) -> ir.Stmt | None:
         target = call.args[0]
         if not (isinstance(target, ast.MapRef) and target.keys is None):
-            lw.error(_not_a_map(kind, target, lw.dialect), target.span)
+            if lw.dialect == "btrace" and isinstance(target, _BT_NOT_A_VARIABLE):
+                # btrace's grammar takes only a variable here: a literal or builtin is a
+                # syntax error on its last character
+                lw.error("syntax error", _last_char(target.span))
+            else:
+                lw.error(_not_a_map(kind, target, lw.dialect), target.span)
             return None
         name = lw.map_name(target)
         lw.note_map_use(name, target.span)
@@ -127,6 +146,13 @@ def _map_wide(kind: str):
         return node(map=name, span=call.span)
 
     return lower
+
+
+_BT_NOT_A_VARIABLE = (ast.Int, ast.Str, ast.Builtin, ast.Positional)
+
+
+def _last_char(span: Span) -> Span:
+    return Span(span.file, span.end_line, max(span.end_col - 1, 1), span.end_line, span.end_col)
 
 
 def _not_a_map(kind: str, target: ast.Expr, dialect: str) -> str:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from btc.ir import nodes as ir
 from btc.ir.builtins.base import BOTH, BPFTRACE, FuncDesc
-from btc.ir.types import UINT64, BufType, InetType, StrType
+from btc.ir.types import UINT64, BufType, InetType, IntType, StrType
 from btc.parser import ast
 
 DEFAULT_STRLEN = 64  # bpftrace ≤0.22's max_strlen; 0.23's 1024 would not fit the BPF stack
@@ -112,6 +112,7 @@ def _buf(lw, call: ast.Call) -> ir.Expr | None:
 
 
 def _len(lw, call: ast.Call) -> ir.Expr | None:
+    from btc.ir.env import SCALAR
     from btc.ir.lower import for_kv_type
 
     m = call.args[0]
@@ -120,9 +121,19 @@ def _len(lw, call: ast.Call) -> ir.Expr | None:
         return None
     name = lw.map_name(m)
     lw.note_map_use(name, m.span)
-    if for_kv_type(lw, name, m.span) is None:
+    # a keyless map counts too (0 or 1 entries, as bpftrace 0.23's len(@))
+    if lw.env.key(name) != SCALAR and for_kv_type(lw, name, m.span) is None:
         return None
     return ir.MapLen(map=name, type=UINT64, span=call.span)
+
+
+def _bswap(lw, call: ast.Call) -> ir.Expr | None:
+    """bswap(n): n's bytes reversed, as an unsigned integer of n's width (bpftrace 0.23)."""
+    v = lw.expr(call.args[0])
+    if not lw.is_int(v):
+        lw.error(f"bswap() only supports integer arguments ({v.type} provided)", call.args[0].span)
+        return None
+    return ir.Call(name="bswap", args=(v,), type=IntType(v.type.bits, False), span=call.span)
 
 
 AF_INET, AF_INET6 = 2, 10  # include/linux/socket.h
@@ -148,7 +159,7 @@ def _ntop(lw, call: ast.Call) -> ir.Expr | None:
 
 _UNSUPPORTED = ("ksym", "usym", "kaddr", "uaddr", "pton", "macaddr",
                 "strftime", "strerror", "cgroupid", "cgroup_path", "path",
-                "reg", "kptr", "uptr", "bswap", "skboutput", "percpu_kaddr")
+                "reg", "kptr", "uptr", "skboutput", "percpu_kaddr")
 
 FUNCTIONS: tuple[FuncDesc, ...] = (
     FuncDesc("str", "value", BOTH, 1, 2, _str),
@@ -158,6 +169,7 @@ FUNCTIONS: tuple[FuncDesc, ...] = (
     FuncDesc("buf", "value", BPFTRACE, 1, 2, _buf),
     FuncDesc("ntop", "value", BPFTRACE, 1, 2, _ntop),
     FuncDesc("len", "value", BPFTRACE, 1, 1, _len),
+    FuncDesc("bswap", "value", BPFTRACE, 1, 1, _bswap),
     FuncDesc("nsecs", "value", BPFTRACE, 0, 1, _nsecs),
 ) + tuple(FuncDesc(n, "value", BPFTRACE, 0, 8, None, supported=False) for n in _UNSUPPORTED)
 

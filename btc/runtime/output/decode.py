@@ -193,6 +193,15 @@ def _words(values: np.ndarray) -> np.ndarray:
     return np.ascontiguousarray(values).view("<i8")
 
 
+def _cpu_sum(w: np.ndarray) -> np.ndarray:
+    """(n, ncpu) -> (n,) sum over CPUs: one add per CPU (sum(axis=1) over a short axis costs
+    ~4x more)."""
+    total = w[:, 0].copy()
+    for cpu in range(1, w.shape[1]):
+        total += w[:, cpu]
+    return total
+
+
 def _as_unsigned(arr: np.ndarray, td: TypeDesc | None) -> np.ndarray:
     if td is not None and td["k"] == "int" and not td["signed"]:
         return arr.view(np.uint64)
@@ -251,14 +260,14 @@ def decode_map(desc: dict, keys: np.ndarray, values: np.ndarray, dialect: str) -
     vtd = desc.get("value")
     w = _words(values) if agg != "none" else None
     if agg in ("hist", "lhist"):
-        return _hist(keys, w[:, :, 0].sum(axis=1), key_size, ukey)
+        return _hist(keys, _cpu_sum(w[:, :, 0]), key_size, ukey)
     user = keys[:, :ukey]
     if agg in ("count", "sum"):
-        return MapData(user, value=_as_unsigned(w[:, :, 0].sum(axis=1), vtd))
+        return MapData(user, value=_as_unsigned(_cpu_sum(w[:, :, 0]), vtd))
     if agg in ("min", "max"):
         return MapData(user, value=_minmax(w, vtd, agg == "max", dialect == "btrace"))
     if agg in ("avg", "stats"):
-        total = _as_unsigned(w[:, :, 0].sum(axis=1), vtd)
+        total = _as_unsigned(_cpu_sum(w[:, :, 0]), vtd)
         count = w[:, :, 1].sum(axis=1)
         count = count.view(np.uint64) if total.dtype == np.uint64 else count
         return MapData(user, value=trunc_div(total, count), count=count, total=total)

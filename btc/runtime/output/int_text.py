@@ -106,9 +106,33 @@ def join_rows(parts: list) -> np.ndarray:
     return out[keep]
 
 
+CHUNK_ROWS = 1 << 16  # rows per piece of IntLines: ~1.5 MB of text for 20-digit keys
+
+
+class IntLines:
+    """`prefix{key}middle{value}suffix` for every row (the texts may hold any characters),
+    built a piece of CHUNK_ROWS rows at a time when iterated (bytes-like pieces). Why: a
+    1,000,000-line map is ~22 MB; written piece by piece, the reader of a pipe consumes the
+    first pieces while the next ones are formatted, instead of waiting for the whole text."""
+
+    def __init__(self, prefix: str, keys: np.ndarray, middle: str, values: np.ndarray,
+                 suffix: str):
+        self.enc = [s.encode("utf-8", "surrogateescape") for s in (prefix, middle, suffix)]
+        self.keys, self.values = keys, values
+
+    def __iter__(self):
+        pre, mid, suf = self.enc
+        for lo in range(0, len(self.keys), CHUNK_ROWS):
+            rows = slice(lo, lo + CHUNK_ROWS)
+            raw = join_rows([pre, int_field(self.keys[rows]), mid, int_field(self.values[rows]),
+                             suf])
+            yield memoryview(raw).cast("B")
+
+    def text(self) -> str:
+        return str(b"".join(self), "utf-8", "surrogateescape")
+
+
 def int_lines(prefix: str, keys: np.ndarray, middle: str, values: np.ndarray,
               suffix: str) -> str:
-    """`prefix{key}middle{value}suffix` for every row (the texts may hold any characters)."""
-    enc = [s.encode("utf-8", "surrogateescape") for s in (prefix, middle, suffix)]
-    raw = join_rows([enc[0], int_field(keys), enc[1], int_field(values), enc[2]])
-    return str(memoryview(raw).cast("B"), "utf-8", "surrogateescape")  # no bytes copy first
+    """`prefix{key}middle{value}suffix` for every row, as one text."""
+    return IntLines(prefix, keys, middle, values, suffix).text()

@@ -71,6 +71,48 @@ def packed_order(cols: list[np.ndarray]) -> np.ndarray | None:
     return (packed & np.uint64((1 << max(n - 1, 1).bit_length()) - 1)).astype(np.intp)
 
 
+def packed_sort(cols: list[np.ndarray]) -> list[np.ndarray] | None:
+    """The columns sorted together in np.lexsort(cols) order, for rows known to be unique
+    (ties cannot occur, so no row index is needed): each row packed into one u64 as in
+    packed_order, sorted, and split back into columns of the input dtypes. Why: no index
+    array and no gather of the rows afterwards (two random gathers of 1,000,000 elements).
+    None when the columns are not ints or do not fit 64 bits together."""
+    n = len(cols[0])
+    if n < 2 or any(c.dtype.kind not in "iu" for c in cols):
+        return None
+    packed = np.zeros(n, np.uint64)
+    layout, shift = [], 0
+    for col in cols:
+        u = col.astype(np.uint64)  # as in packed_order: sign bit flipped for signed columns
+        if col.dtype.kind == "i":
+            u ^= np.uint64(1 << 63)
+        lo = u.min()
+        bits = int(u.max() - lo).bit_length()
+        if shift + bits > 64:
+            return None
+        if bits:
+            packed |= (u - lo) << np.uint64(shift)
+        layout.append((shift, bits, lo, col.dtype))
+        shift += bits
+    packed.sort()
+    return [_unpack(packed, *field) for field in layout]
+
+
+def _unpack(packed: np.ndarray, shift: int, bits: int, lo: np.uint64,
+            dtype: np.dtype) -> np.ndarray:
+    if bits == 0:
+        u = np.full(len(packed), lo, np.uint64)
+    else:
+        u = packed >> np.uint64(shift) if shift else packed.copy()
+        if shift + bits < 64:
+            u &= np.uint64((1 << bits) - 1)
+        u += lo
+    if dtype.kind == "i":
+        u ^= np.uint64(1 << 63)
+        return u.view(np.int64).astype(dtype, copy=False)
+    return u.astype(dtype, copy=False)
+
+
 def _by_value_then_key(value: np.ndarray, key: np.ndarray) -> np.ndarray:
     """lexsort((key, value)) for unique int keys, faster: the keys of a map are unique, so an
     unstable sort by key, then a stable one by value (linear when the values are already in
