@@ -58,6 +58,33 @@ class Attachment(Record, frozen=False):
         self.close()
 
 
+def stop_all(attachments: list[Attachment]) -> None:
+    """stop() every attachment, concurrently when there are many."""
+    _each(attachments, Attachment.stop)
+
+
+def close_all(attachments: list[Attachment]) -> None:
+    """close() every attachment, concurrently when there are many."""
+    _each(attachments, Attachment.close)
+
+
+_SERIAL_MAX = 4  # up to this many, one thread: a thread pool costs more than it saves
+_THREADS_MAX = 64
+
+
+def _each(attachments: list[Attachment], fn) -> None:
+    """Why threads: each detach sleeps in the kernel for an RCU grace period (15-90 ms), and
+    waits started together end together; 370 wildcard probes took 27 s one by one."""
+    if len(attachments) <= _SERIAL_MAX:
+        for a in attachments:
+            fn(a)
+        return
+    from concurrent.futures import ThreadPoolExecutor
+
+    with ThreadPoolExecutor(max_workers=min(_THREADS_MAX, len(attachments))) as pool:
+        list(pool.map(fn, attachments))
+
+
 def attach(plan: dict, prog_fd: int) -> Attachment:
     """Attach by an AttachPlan dict from .btc.meta."""
     kind = plan.get("kind")

@@ -12,7 +12,8 @@ import sys
 
 from btc.diagnostics import BtcError
 from btc.runtime import meta_read
-from btc.runtime.attach import Attachment, attach, attach_program, run_once
+from btc.runtime.attach import (Attachment, attach, attach_program, close_all, run_once,
+                                stop_all)
 from btc.runtime.elf_loader import LoadedObject, load_object
 from btc.runtime.events import EventSink
 from btc.runtime.privileges import check_bpf_available, raise_memlock_limit
@@ -111,8 +112,7 @@ class Session:
     def close(self) -> None:
         self.sink.drop_prepared()
         self._release_child()
-        for a in self.attachments:
-            a.close()
+        close_all(self.attachments)
         self.attachments.clear()
         if self.child is not None and self.child.poll() is None:
             self.child.terminate()
@@ -156,7 +156,7 @@ class Session:
         if self.attachments:
             import threading
 
-            stopper = threading.Thread(target=_stop_all, args=(self.attachments,))
+            stopper = threading.Thread(target=stop_all, args=(self.attachments,))
             stopper.start()
         try:
             if self.loaded is not None:
@@ -222,11 +222,6 @@ class Session:
     def _on_signal(self, signum, frame) -> None:
         self.stop_requested = True
         self.interrupted = True
-
-
-def _stop_all(attachments: list[Attachment]) -> None:
-    for a in attachments:
-        a.stop()
 
 
 class _signals_caught:

@@ -52,10 +52,36 @@ def packed_order(cols: list[np.ndarray]) -> np.ndarray | None:
     sorted by value. Why: np.sort of u64 is ~4x faster than argsort or lexsort, and the index
     in the low bits makes it stable. None when the columns are not ints or do not fit."""
     n = len(cols[0])
-    if n < 2 or any(c.dtype.kind not in "iu" for c in cols):
+    index_bits = max(n - 1, 1).bit_length()
+    got = _pack(cols, np.arange(n, dtype=np.uint64), index_bits)
+    if got is None:
         return None
-    shift = max(n - 1, 1).bit_length()
-    packed = np.arange(n, dtype=np.uint64)
+    packed = got[0]
+    packed.sort()
+    return (packed & np.uint64((1 << index_bits) - 1)).astype(np.intp)
+
+
+def packed_sort(cols: list[np.ndarray]) -> list[np.ndarray] | None:
+    """The columns sorted together in np.lexsort(cols) order, for rows known to be unique
+    (ties cannot occur, so no row index is needed): each row packed into one u64 as in
+    packed_order, sorted, and split back into columns of the input dtypes. Why: no index
+    array and no gather of the rows afterwards (two random gathers of 1,000,000 elements).
+    None when the columns are not ints or do not fit 64 bits together."""
+    got = _pack(cols, np.zeros(len(cols[0]), np.uint64), 0)
+    if got is None:
+        return None
+    packed, layout = got
+    packed.sort()
+    return [_unpack(packed, *field) for field in layout]
+
+
+def _pack(cols: list[np.ndarray], packed: np.ndarray, shift: int) -> tuple | None:
+    """OR each int column, offset to start at 0, into `packed` above bit `shift`, least
+    significant column lowest: (packed, [(shift, bits, lo, dtype) per column]), or None when
+    there are fewer than two rows, a column is not ints, or they do not fit 64 bits."""
+    if len(packed) < 2 or any(c.dtype.kind not in "iu" for c in cols):
+        return None
+    layout = []
     for col in cols:
         u = col.astype(np.uint64)  # two's complement: flip the sign bit to keep the order
         if col.dtype.kind == "i":
@@ -66,36 +92,9 @@ def packed_order(cols: list[np.ndarray]) -> np.ndarray | None:
             return None
         if bits:
             packed |= (u - lo) << np.uint64(shift)
-        shift += bits
-    packed.sort()
-    return (packed & np.uint64((1 << max(n - 1, 1).bit_length()) - 1)).astype(np.intp)
-
-
-def packed_sort(cols: list[np.ndarray]) -> list[np.ndarray] | None:
-    """The columns sorted together in np.lexsort(cols) order, for rows known to be unique
-    (ties cannot occur, so no row index is needed): each row packed into one u64 as in
-    packed_order, sorted, and split back into columns of the input dtypes. Why: no index
-    array and no gather of the rows afterwards (two random gathers of 1,000,000 elements).
-    None when the columns are not ints or do not fit 64 bits together."""
-    n = len(cols[0])
-    if n < 2 or any(c.dtype.kind not in "iu" for c in cols):
-        return None
-    packed = np.zeros(n, np.uint64)
-    layout, shift = [], 0
-    for col in cols:
-        u = col.astype(np.uint64)  # as in packed_order: sign bit flipped for signed columns
-        if col.dtype.kind == "i":
-            u ^= np.uint64(1 << 63)
-        lo = u.min()
-        bits = int(u.max() - lo).bit_length()
-        if shift + bits > 64:
-            return None
-        if bits:
-            packed |= (u - lo) << np.uint64(shift)
         layout.append((shift, bits, lo, col.dtype))
         shift += bits
-    packed.sort()
-    return [_unpack(packed, *field) for field in layout]
+    return packed, layout
 
 
 def _unpack(packed: np.ndarray, shift: int, bits: int, lo: np.uint64,
