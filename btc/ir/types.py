@@ -119,6 +119,18 @@ class KSymType(IntType):
         return "ksym"
 
 
+class TimestampType(IntType):
+    """bpftrace `strftime(fmt, ns)`: the u64 nanoseconds since boot, printed in user space as
+    the wall-clock time through `fmt` (TypeDesc "strftime")."""
+
+    bits: int = 64
+    signed: bool = False
+    fmt: str = ""
+
+    def __str__(self) -> str:
+        return "timestamp"
+
+
 class USymType(TupleType):
     """`usym(addr)`: `{u64 addr; u64 pid}`, printed as the symbol in pid's address space
     (TypeDesc "usym")."""
@@ -211,6 +223,8 @@ def to_typedesc(t: Type) -> dict:
         return {"k": "ksym"}
     if isinstance(t, UserNameType):
         return {"k": "username", "size": 8}
+    if isinstance(t, TimestampType):
+        return {"k": "strftime", "size": 8, "fmt": t.fmt}
     if isinstance(t, ArrayType):
         return {"k": "array", "size": t.size(), "n": t.count(), "elem": to_typedesc(t.elem)}
     if isinstance(t, USymType):

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from btc.ir import nodes as ir
 from btc.ir.builtins.base import BPFTRACE, FuncDesc
-from btc.ir.types import UINT32, UINT64, KSymType, StackType, StrType, USymType
+from btc.ir.types import UINT32, UINT64, KSymType, StackType, StrType, TimestampType, USymType
 from btc.parser import ast
 
 STACK_MODES = ("bpftrace", "perf", "raw")
@@ -35,6 +35,22 @@ def _usym(lw, call: ast.Call) -> ir.Expr | None:
     pid = ir.Cast(expr=ir.BuiltinRead(name="pid", type=UINT32, span=call.span), type=UINT64,
                   span=call.span)
     return ir.TupleNew(elems=(lw.convert(value, UINT64), pid), type=USymType(), span=call.span)
+
+
+def _strftime(lw, call: ast.Call) -> ir.Expr | None:
+    """The nanoseconds travel as a u64; user space formats them (as bpftrace does), so the
+    format is part of the type."""
+    fmt = call.args[0]
+    if not isinstance(fmt, ast.Str):
+        lw.error("strftime() expects a format string literal as its first argument", fmt.span)
+        return None
+    value = lw.expr(call.args[1])
+    if not lw.is_int(value):
+        lw.error(f"strftime() expects an integer number of nanoseconds ({value.type} provided)",
+                 call.args[1].span)
+        return None
+    return ir.Cast(expr=lw.convert(value, UINT64), type=TimestampType(fmt=fmt.value),
+                   span=call.span)
 
 
 def _symbol_name(lw, call: ast.Call, fname: str) -> str | None:
@@ -114,6 +130,7 @@ FUNCTIONS: tuple[FuncDesc, ...] = (
     FuncDesc("ksym", "value", BPFTRACE, 1, 1, _ksym),
     FuncDesc("usym", "value", BPFTRACE, 1, 1, _usym),
     FuncDesc("kaddr", "value", BPFTRACE, 1, 1, _kaddr),
+    FuncDesc("strftime", "value", BPFTRACE, 2, 2, _strftime),
     FuncDesc("uaddr", "value", BPFTRACE, 1, 1, _uaddr),
     FuncDesc("kstack", "value", BPFTRACE, 0, 2, _stack("kernel")),
     FuncDesc("ustack", "value", BPFTRACE, 0, 2, _stack("user")),

@@ -158,7 +158,7 @@ def _ntop(lw, call: ast.Call) -> ir.Expr | None:
 
 
 _UNSUPPORTED = ("ksym", "usym", "kaddr", "uaddr", "pton", "macaddr",
-                "strftime", "strerror", "cgroupid", "cgroup_path", "path",
+                "strerror", "cgroupid", "cgroup_path", "path",
                 "reg", "kptr", "uptr", "skboutput", "percpu_kaddr")
 
 FUNCTIONS: tuple[FuncDesc, ...] = (

@@ -82,6 +82,10 @@ def value_from_bytes(td: TypeDesc, buf: bytes, off: int = 0):
         return inet_text(bytes(buf[off:off + 24]))
     if kind == "username":
         return user_name(struct.unpack_from("<Q", buf, off)[0])
+    if kind == "strftime":
+        from btc.runtime.output.time_fmt import format_boot_ns
+
+        return format_boot_ns(td["fmt"], struct.unpack_from("<Q", buf, off)[0])
     if kind == "array":
         elem = td["elem"]
         step = elem["size"]
@@ -136,7 +140,7 @@ def column(td: TypeDesc, raw: np.ndarray):
         return [cut_nul(x) for x in arr.tolist()]
     if kind == "usym":
         return [value_from_bytes(td, bytes(row)) for row in raw[:, :16]]
-    if kind in ("inet", "buf", "username", "array"):
+    if kind in ("inet", "buf", "username", "array", "strftime"):
         return [value_from_bytes(td, bytes(row)) for row in raw[:, :td["size"]]]
     if kind == "tuple":
         cols = [column(f["t"], raw[:, f["off"]:]) for f in td["fields"]]

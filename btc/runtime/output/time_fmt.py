@@ -21,3 +21,14 @@ def format_time(fmt: str | None, dialect: str = "btrace", event_ns: int | None =
     if len(text.encode("utf-8", "surrogateescape")) >= _BUF:
         return "", (["ERROR: strftime returned 0"] if dialect == "bpftrace" else [])
     return text, []
+
+
+def format_boot_ns(fmt: str, ns: int) -> bytes:
+    """bpftrace's strftime(fmt, ns): `ns` since boot (what `nsecs` reads) as local wall-clock
+    time; `%f` is bpftrace's microseconds of that second (6 digits). Too long a result prints
+    nothing, as time() does."""
+    wall = ns + _time.clock_gettime_ns(_time.CLOCK_REALTIME) - _time.clock_gettime_ns(_time.CLOCK_BOOTTIME)
+    seconds, rest = divmod(wall, 1_000_000_000)
+    fmt = fmt.replace("%%", "\0").replace("%f", f"{rest // 1000:06d}").replace("\0", "%%")
+    text = _time.strftime(fmt, _time.localtime(seconds)).encode("utf-8", "surrogateescape")
+    return text if len(text) < _BUF else b""
