@@ -1,4 +1,4 @@
-"""bpftrace strftime(fmt, nsecs): formatted in user space as local wall-clock time."""
+"""bpftrace strftime(fmt, nsecs) and strerror(n): values formatted in user space."""
 from __future__ import annotations
 
 import re
@@ -52,3 +52,15 @@ def test_strftime_argument_errors():
         'BEGIN { printf("%s", strftime("%H", "ab")); }', "bpftrace")
     assert any("%d specifier expects a value of type integer" in m for m in messages(
         'BEGIN { printf("%d", strftime("%H", nsecs)); }', "bpftrace"))
+
+
+def test_strerror_prints_the_errno_message():
+    """bpftrace strerror(n): the value is the errno, its text comes from user space."""
+    require_bpf()
+    prog = ('BEGIN { printf("%s|%s\\n", strerror(2), strerror(-1 * -13)); print(strerror(1)); '
+            '$e = strerror(4); printf("[%s]\\n", $e); exit(); }')
+    r = run_btc("--dialect", "bpftrace", "-e", prog)
+    assert r.stdout == ("Attaching 1 probe...\nNo such file or directory|Permission denied\n"
+                        "Operation not permitted\n[Interrupted system call]\n\n\n"), r.stderr
+    assert "strerror() expects an integer errno (string[3] provided)" in messages(
+        'BEGIN { printf("%s", strerror("ab")); }', "bpftrace")

@@ -19,9 +19,9 @@ from btc.diagnostics import Span
 from btc.parser import ast
 from btc.ir import nodes as ir
 from btc.ir.types import BOOL, INT64, UINT64, IntType, StackType, StrType, TupleType, Type
-from btc.ir.types import ArrayType, KSymType, TimestampType, UserNameType, USymType
+from btc.ir.types import ArrayType, ErrnoType, KSymType, TimestampType, UserNameType, USymType
 
-_SYMBOLIC = (KSymType, USymType, UserNameType, TimestampType)  # keep their kind through joins and map storage
+_SYMBOLIC = (KSymType, USymType, UserNameType, TimestampType, ErrnoType)  # keep their kind through joins and map storage
 
 COMPARISONS = ("==", "!=", "<", "<=", ">", ">=")
 ARITH = ("+", "-", "*", "/", "%", "&", "|", "^", "<<", ">>")

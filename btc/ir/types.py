@@ -131,6 +131,16 @@ class TimestampType(IntType):
         return "timestamp"
 
 
+class ErrnoType(IntType):
+    """bpftrace `strerror(n)`: the errno value, printed as its message (TypeDesc "strerror")."""
+
+    bits: int = 64
+    signed: bool = True
+
+    def __str__(self) -> str:
+        return "strerror"
+
+
 class USymType(TupleType):
     """`usym(addr)`: `{u64 addr; u64 pid}`, printed as the symbol in pid's address space
     (TypeDesc "usym")."""
@@ -223,6 +233,8 @@ def to_typedesc(t: Type) -> dict:
         return {"k": "ksym"}
     if isinstance(t, UserNameType):
         return {"k": "username", "size": 8}
+    if isinstance(t, ErrnoType):
+        return {"k": "strerror", "size": 8}
     if isinstance(t, TimestampType):
         return {"k": "strftime", "size": 8, "fmt": t.fmt}
     if isinstance(t, ArrayType):

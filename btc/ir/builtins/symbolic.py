@@ -5,7 +5,8 @@ from __future__ import annotations
 
 from btc.ir import nodes as ir
 from btc.ir.builtins.base import BPFTRACE, FuncDesc
-from btc.ir.types import UINT32, UINT64, KSymType, StackType, StrType, TimestampType, USymType
+from btc.ir.types import (UINT32, UINT64, ErrnoType, KSymType, StackType, StrType, TimestampType,
+                          USymType)
 from btc.parser import ast
 
 STACK_MODES = ("bpftrace", "perf", "raw")
@@ -51,6 +52,14 @@ def _strftime(lw, call: ast.Call) -> ir.Expr | None:
         return None
     return ir.Cast(expr=lw.convert(value, UINT64), type=TimestampType(fmt=fmt.value),
                    span=call.span)
+
+
+def _strerror(lw, call: ast.Call) -> ir.Expr | None:
+    value = lw.expr(call.args[0])
+    if not lw.is_int(value):
+        lw.error(f"strerror() expects an integer errno ({value.type} provided)", call.args[0].span)
+        return None
+    return ir.Cast(expr=lw.convert(value, ErrnoType()), type=ErrnoType(), span=call.span)
 
 
 def _symbol_name(lw, call: ast.Call, fname: str) -> str | None:
@@ -131,6 +140,7 @@ FUNCTIONS: tuple[FuncDesc, ...] = (
     FuncDesc("usym", "value", BPFTRACE, 1, 1, _usym),
     FuncDesc("kaddr", "value", BPFTRACE, 1, 1, _kaddr),
     FuncDesc("strftime", "value", BPFTRACE, 2, 2, _strftime),
+    FuncDesc("strerror", "value", BPFTRACE, 1, 1, _strerror),
     FuncDesc("uaddr", "value", BPFTRACE, 1, 1, _uaddr),
     FuncDesc("kstack", "value", BPFTRACE, 0, 2, _stack("kernel")),
     FuncDesc("ustack", "value", BPFTRACE, 0, 2, _stack("user")),

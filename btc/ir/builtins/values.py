@@ -158,7 +158,7 @@ def _ntop(lw, call: ast.Call) -> ir.Expr | None:
 
 
 _UNSUPPORTED = ("ksym", "usym", "kaddr", "uaddr", "pton", "macaddr",
-                "strerror", "cgroupid", "cgroup_path", "path",
+                "cgroupid", "cgroup_path", "path",
                 "reg", "kptr", "uptr", "skboutput", "percpu_kaddr")
 
 FUNCTIONS: tuple[FuncDesc, ...] = (

@@ -8,6 +8,7 @@ Python value conventions used by the whole output package:
 """
 from __future__ import annotations
 
+import os
 import struct
 
 from btc.records import Record  # not dataclasses: start-up time
@@ -82,6 +83,8 @@ def value_from_bytes(td: TypeDesc, buf: bytes, off: int = 0):
         return inet_text(bytes(buf[off:off + 24]))
     if kind == "username":
         return user_name(struct.unpack_from("<Q", buf, off)[0])
+    if kind == "strerror":
+        return os.strerror(struct.unpack_from("<q", buf, off)[0]).encode()
     if kind == "strftime":
         from btc.runtime.output.time_fmt import format_boot_ns
 
@@ -140,7 +143,7 @@ def column(td: TypeDesc, raw: np.ndarray):
         return [cut_nul(x) for x in arr.tolist()]
     if kind == "usym":
         return [value_from_bytes(td, bytes(row)) for row in raw[:, :16]]
-    if kind in ("inet", "buf", "username", "array", "strftime"):
+    if kind in ("inet", "buf", "username", "array", "strftime", "strerror"):
         return [value_from_bytes(td, bytes(row)) for row in raw[:, :td["size"]]]
     if kind == "tuple":
         cols = [column(f["t"], raw[:, f["off"]:]) for f in td["fields"]]

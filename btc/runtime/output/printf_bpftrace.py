@@ -19,7 +19,7 @@ _BITS = {"hh": 8, "h": 16, "": 32, "l": 64, "ll": 64, "j": 64, "z": 64, "t": 64}
 _KIND_TYPE = {"int": "integer", "integer": "integer", "pointer": "integer", "ptr": "integer",
               "str": "string", "string": "string", "buffer": "buffer", "tuple": "tuple",
               "none": "none"}
-_STRINGISH = {"ksym", "usym", "probe", "username", "strftime", "kstack", "ustack", "stack", "inet",
+_STRINGISH = {"ksym", "usym", "probe", "username", "strftime", "strerror", "kstack", "ustack", "stack", "inet",
               "timestamp", "mac_address", "cgroup_path", "strerror"}
 
 
