@@ -46,6 +46,7 @@ def _main(argv: list[str]) -> int:
         args = _parse_args(_expand_shorthands(argv))
         ctx.dialect = getattr(args, "dialect", "btrace")
         ctx.verbose = bool(getattr(args, "verbose", False))
+        _check_values(args)
         return _HANDLERS[args.command](args, ctx)
     except BtcError as err:
         _report(err, ctx)
@@ -61,6 +62,23 @@ def _main(argv: list[str]) -> int:
         print(f"btc: internal error: {type(exc).__name__}: {exc} (set BTC_DEBUG=1 for details)",
               file=sys.stderr)
         return 70
+
+
+PID_MAX = 4194304  # PID_MAX_LIMIT on 64-bit (include/linux/threads.h), bpftrace's bound
+
+
+def _check_values(args: Namespace) -> None:
+    """-p and -f in bpftrace's words (both parsers keep them as given)."""
+    pid = getattr(args, "pid", None)
+    if isinstance(pid, str):
+        if not pid.isdigit():
+            raise BtcError(f"Failed to parse pid: pid '{pid}' is not a valid decimal number")
+        if not 1 <= int(pid) <= PID_MAX:
+            raise BtcError(f"Failed to parse pid: pid '{pid}' out of valid pid range [1,{PID_MAX}]")
+        args.pid = int(pid)
+    fmt = getattr(args, "format", "text")
+    if fmt not in ("text", "json"):
+        raise BtcError(f'Invalid output format "{fmt}"')
 
 
 class _ErrorContext:
@@ -166,13 +184,8 @@ def _fast_run_args(argv: list[str]) -> Namespace | None:
         else:
             words.append(tok)
         i += 1
-    if ns["dialect"] not in DIALECTS or ns["format"] not in ("text", "json"):
+    if ns["dialect"] not in DIALECTS:
         return None
-    if ns["pid"] is not None:
-        try:
-            ns["pid"] = int(ns["pid"])
-        except ValueError:
-            return None
     if words:
         ns["file"], ns["args"] = words[0], words[1:]
     return SimpleNamespace(**ns)
@@ -197,6 +210,8 @@ def _read_program(args: Namespace, ctx: _ErrorContext) -> tuple[str, str, list[s
         with open(args.file, encoding="utf-8", errors="replace") as f:
             ctx.source = f.read()
     except OSError as e:
+        if args.dialect == "bpftrace":
+            raise BtcError(f"failed to open file '{args.file}': {e.strerror}") from None
         raise BtcError(f"can't open '{args.file}': {e.strerror}") from None
     return ctx.source, args.file, params
 

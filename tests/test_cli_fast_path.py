@@ -20,12 +20,13 @@ FAST = [
     ["run", "-v", "--unsafe", "-f", "json", "prog.o", ""],
     ["run", "-p", " 12 ", "-e", "P"],
     ["run", "-e", "", "-q", "-q"],
+    ["run", "-p", "x", "f"],  # checked after parsing, in bpftrace's words (test_cli_values)
+    ["run", "-f", "xml", "f"],
 ]
 SLOW = [
     [], ["--help"], ["run", "--help"], ["run", "-h"], ["compile", "-e", "P"], ["list"],
     ["run", "f.bt", "--", "-1"], ["run", "-e", "P", "--", "x"], ["run", "--dialect=bpftrace", "f"],
-    ["run", "-p12", "f"], ["run", "-p", "x", "f"], ["run", "--dialect", "awk", "f"],
-    ["run", "-f", "xml", "f"], ["run", "f", "-5"], ["run", "-e", "-1"], ["run", "-o"],
+    ["run", "-p12", "f"], ["run", "--dialect", "awk", "f"], ["run", "f", "-5"], ["run", "-e", "-1"], ["run", "-o"],
     ["run", "-x", "f"], ["run", "-"],
 ]
 

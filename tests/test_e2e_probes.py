@@ -126,6 +126,26 @@ def test_probes_in_both_dialects_and_dash_p_on_an_object(tmp_path):
 
 
 def test_dash_p_of_a_missing_process_is_a_plain_error():
-    res = run_btc("-p", "999999999", "-e", "syscall:getppid:entry { @[pid] = count() }")
+    missing = next(p for p in range(4194303, 1, -1) if not os.path.exists(f"/proc/{p}"))
+    res = run_btc("-p", str(missing), "-e", "syscall:getppid:entry { @[pid] = count() }")
     assert (res.returncode, res.stdout) == (1, "")
-    assert res.stderr == "btc: -p 999999999: no such process\n"
+    assert res.stderr == f"btc: -p {missing}: no such process\n"
+
+
+@pytest.mark.parametrize("args, message", [
+    (["-p", "a1111"], "Failed to parse pid: pid 'a1111' is not a valid decimal number"),
+    (["-p", "111a1"], "Failed to parse pid: pid '111a1' is not a valid decimal number"),
+    (["-p", "5000000"], "Failed to parse pid: pid '5000000' out of valid pid range [1,4194304]"),
+    (["-p", "0"], "Failed to parse pid: pid '0' out of valid pid range [1,4194304]"),
+    (["-f", "jsonx"], 'Invalid output format "jsonx"'),
+])
+def test_bad_option_values_in_bpftraces_words(args, message):
+    res = run_btc("--dialect", "bpftrace", *args, "-e", "BEGIN { exit(); }")
+    assert (res.returncode, res.stdout, res.stderr) == (1, "", f"ERROR: {message}\n")
+
+
+def test_missing_script_file_per_dialect():
+    res = run_btc("--dialect", "bpftrace", "no_such_file.bt")
+    assert res.stderr == "ERROR: failed to open file 'no_such_file.bt': No such file or directory\n"
+    res = run_btc("no_such_file.bt")
+    assert res.stderr == "btc: can't open 'no_such_file.bt': No such file or directory\n"
