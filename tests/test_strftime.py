@@ -1,4 +1,4 @@
-"""bpftrace strftime(fmt, nsecs) and strerror(n): values formatted in user space."""
+"""bpftrace strftime(fmt, nsecs), strerror(n) and pton(addr): values known to user space."""
 from __future__ import annotations
 
 import re
@@ -64,3 +64,14 @@ def test_strerror_prints_the_errno_message():
                         "Operation not permitted\n[Interrupted system call]\n\n\n"), r.stderr
     assert "strerror() expects an integer errno (string[3] provided)" in messages(
         'BEGIN { printf("%s", strerror("ab")); }', "bpftrace")
+
+
+def test_pton_gives_the_address_bytes():
+    """bpftrace pton(): u8[4] or u8[16], usable by ntop() and printed as an array."""
+    require_bpf()
+    prog = ('BEGIN { printf("%s %s %s\\n", ntop(2, pton("127.0.0.1")), ntop(10, pton("::1")), '
+            'ntop(pton("1.2.3.4"))); print(pton("10.1.2.3")); exit(); }')
+    r = run_btc("--dialect", "bpftrace", "-e", prog)
+    assert r.stdout == "Attaching 1 probe...\n127.0.0.1 ::1 1.2.3.4\n[10,1,2,3]\n\n\n", r.stderr
+    assert "pton() expects an IPv4 or IPv6 address ('1.2.3' is neither)" in messages(
+        'BEGIN { $x = pton("1.2.3"); }', "bpftrace")

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from btc.ir import nodes as ir
 from btc.ir.builtins.base import BOTH, BPFTRACE, FuncDesc
-from btc.ir.types import UINT64, BufType, InetType, IntType, StrType
+from btc.ir.types import UINT64, ArrayType, BufType, InetType, IntType, StrType
 from btc.parser import ast
 
 DEFAULT_STRLEN = 64  # bpftrace ≤0.22's max_strlen; 0.23's 1024 would not fit the BPF stack
@@ -143,8 +143,9 @@ def _ntop(lw, call: ast.Call) -> ir.Expr | None:
     args = [lw.expr(a) for a in call.args]
     if len(args) == 1:
         addr = args[0]
-        af = ir.Const(value=AF_INET6 if isinstance(addr.type, StrType) else AF_INET, type=UINT64,
-                      span=call.span)
+        # bpftrace: a 4-byte array (pton of an IPv4 address) or an integer is IPv4
+        v6 = isinstance(addr.type, StrType) and addr.type.size() != 4
+        af = ir.Const(value=AF_INET6 if v6 else AF_INET, type=UINT64, span=call.span)
     else:
         af, addr = args
         if not lw.is_int(af):
@@ -157,7 +158,24 @@ def _ntop(lw, call: ast.Call) -> ir.Expr | None:
     return ir.Call(name="ntop", args=(af, addr), type=InetType(), span=call.span)
 
 
-_UNSUPPORTED = ("ksym", "usym", "kaddr", "uaddr", "pton", "macaddr",
+def _pton(lw, call: ast.Call) -> ir.Expr | None:
+    """pton("1.2.3.4" | "::1"): the address bytes, u8[4] or u8[16], known at compile time."""
+    import socket
+
+    a = call.args[0]
+    if not isinstance(a, ast.Str):
+        lw.error("pton() expects a string literal", a.span)
+        return None
+    family = socket.AF_INET6 if ":" in a.value else socket.AF_INET
+    try:
+        raw = socket.inet_pton(family, a.value)
+    except OSError:
+        lw.error(f"pton() expects an IPv4 or IPv6 address ('{a.value}' is neither)", a.span)
+        return None
+    return ir.StrConst(value=raw, type=ArrayType(len(raw), IntType(8, False)), span=call.span)
+
+
+_UNSUPPORTED = ("ksym", "usym", "kaddr", "uaddr", "macaddr",
                 "cgroupid", "cgroup_path", "path",
                 "reg", "kptr", "uptr", "skboutput", "percpu_kaddr")
 
@@ -168,6 +186,7 @@ FUNCTIONS: tuple[FuncDesc, ...] = (
     FuncDesc("strcontains", "value", BPFTRACE, 2, 2, _strcontains),
     FuncDesc("buf", "value", BPFTRACE, 1, 2, _buf),
     FuncDesc("ntop", "value", BPFTRACE, 1, 2, _ntop),
+    FuncDesc("pton", "value", BPFTRACE, 1, 1, _pton),
     FuncDesc("len", "value", BPFTRACE, 1, 1, _len),
     FuncDesc("bswap", "value", BPFTRACE, 1, 1, _bswap),
     FuncDesc("nsecs", "value", BPFTRACE, 0, 1, _nsecs),
