@@ -1,11 +1,11 @@
 """Functions whose values user space prints as symbols (ksym, usym, kstack/ustack with a
-mode) and those that turn symbol names into addresses (kaddr, uaddr). Registered after the
-other families so these descriptors replace the `supported=False` placeholders."""
+mode), those printed through a user-space lookup (strftime, strerror), and those that turn
+symbol names into addresses (kaddr, uaddr)."""
 from __future__ import annotations
 
 from btc.ir import nodes as ir
 from btc.ir.builtins.base import BPFTRACE, FuncDesc
-from btc.ir.types import (UINT32, UINT64, ErrnoType, KSymType, StackType, StrType, TimestampType,
+from btc.ir.types import (INT64, UINT32, UINT64, ErrnoType, KSymType, StackType, StrType, TimestampType,
                           USymType)
 from btc.parser import ast
 
@@ -59,7 +59,7 @@ def _strerror(lw, call: ast.Call) -> ir.Expr | None:
     if not lw.is_int(value):
         lw.error(f"strerror() expects an integer errno ({value.type} provided)", call.args[0].span)
         return None
-    return ir.Cast(expr=lw.convert(value, ErrnoType()), type=ErrnoType(), span=call.span)
+    return ir.Cast(expr=lw.convert(value, INT64), type=ErrnoType(), span=call.span)
 
 
 def _symbol_name(lw, call: ast.Call, fname: str) -> str | None:
