@@ -54,6 +54,7 @@ SLOT_REALTIME_OFFSET = "realtime_offset_ns"  # CLOCK_REALTIME - CLOCK_BOOTTIME, 
 SLOT_TAI_OFFSET = "tai_offset_ns"  # CLOCK_TAI - CLOCK_BOOTTIME, ns (s64), for nsecs(sw_tai)
 SLOT_CPID = "cpid"  # u64: pid of the child command (bpftrace -c), 0 without one
 SLOT_KADDR = "kaddr"  # u64: the address of kernel symbol `name` (kaddr(), read at load time)
+SLOT_CGROUPID = "cgroupid"  # u64: the id of the cgroup at path `name` (cgroupid(), at load time)
 SLOT_TARGET_PID = "target_pid"  # u64: `-p PID` (a tgid): probes ignore other processes; 0 = all
 
 
@@ -90,7 +91,7 @@ class RodataSlot(Record, frozen=False):
     offset: int
     t: dict  # TypeDesc
     index: int | None = None  # param number for SLOT_PARAM
-    name: str | None = None  # the kernel symbol for SLOT_KADDR
+    name: str | None = None  # the kernel symbol for SLOT_KADDR, the path for SLOT_CGROUPID
     sym: str = RODATA_SYM
 
 

@@ -124,8 +124,8 @@ def _rodata(prog: N.Program, pid_check: bool = True) -> tuple[btf_maps.Rodata, d
     if any(n.name == "cpid" for n in reads):
         slots[(M.SLOT_CPID,)] = rd.add(M.SLOT_CPID, T.UINT64)
     for n in nodes:
-        if isinstance(n, N.KAddr) and (M.SLOT_KADDR, n.symbol) not in slots:
-            slots[(M.SLOT_KADDR, n.symbol)] = rd.add(M.SLOT_KADDR, T.UINT64, name=n.symbol)
+        if isinstance(n, N.LoadTimeValue) and (n.role, n.name) not in slots:
+            slots[(n.role, n.name)] = rd.add(n.role, T.UINT64, name=n.name)
     if pid_check and any(not is_special(f) for f in prog.functions):
         slots[(M.SLOT_TARGET_PID,)] = rd.add(M.SLOT_TARGET_PID, T.UINT64)
     return rd, slots

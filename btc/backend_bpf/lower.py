@@ -787,8 +787,8 @@ class FunctionLowerer:
             return mem
         return self.coerce(self.bpf.load_int(mem.ptr, I64, 8), T.INT64, e.type)
 
-    def e_KAddr(self, e: N.KAddr):
-        return self._rodata_u64((M.SLOT_KADDR, e.symbol))
+    def e_LoadTimeValue(self, e: N.LoadTimeValue):
+        return self._rodata_u64((e.role, e.name))
 
     def e_ParamCount(self, e: N.ParamCount):
         return self.coerce(self._rodata_u64((M.SLOT_PARAM_COUNT,)), T.UINT64, e.type)

@@ -159,11 +159,13 @@ class StrRead(Expr):
     user: bool = True
 
 
-class KAddr(Expr):
-    """`kaddr("name")`: a kernel symbol's address, a `.rodata` slot the runtime fills at
-    load time (KASLR: a cached object must not embed it)."""
+class LoadTimeValue(Expr):
+    """A u64 known only where the object runs, a `.rodata` slot the runtime fills at load
+    time: `kaddr("name")` (role "kaddr": KASLR moves the kernel at each boot) and
+    `cgroupid("path")` (role "cgroupid": cgroups are made and removed at run time)."""
 
-    symbol: str
+    role: str  # btc.meta SLOT_* role
+    name: str  # the kernel symbol or the cgroup path
 
 
 class Call(Expr):

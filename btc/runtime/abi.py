@@ -419,3 +419,13 @@ class BpfFuncInfo(ctypes.Structure):
 
 class BpfLineInfo(ctypes.Structure):
     _fields_ = [("insn_off", u32), ("file_name_off", u32), ("line_off", u32), ("line_col", u32)]
+
+
+# --- include/linux/fcntl.h / include/uapi/linux/fcntl.h: name_to_handle_at(2) --------------
+AT_FDCWD = -100
+
+
+# struct file_handle with room for one kernfs handle: a cgroup's id is its 8-byte kernfs
+# file handle (include/linux/exportfs.h FILEID_KERNFS; what bpftrace's cgroupid() reads)
+class FileHandle8(ctypes.Structure):
+    _fields_ = [("handle_bytes", u32), ("handle_type", i32), ("f_handle", ctypes.c_uint8 * 8)]

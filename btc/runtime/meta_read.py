@@ -97,6 +97,10 @@ def _slot_value(slot: dict, params: list[str], dialect: str, clocks: Clocks,
         return struct.pack("<Q", values.cpid)
     if role == "kaddr":
         return struct.pack("<Q", _kernel_address(slot["name"]))
+    if role == "cgroupid":
+        from btc.runtime.cgroups import cgroup_id
+
+        return struct.pack("<Q", cgroup_id(slot["name"], dialect))
     raise BtcError(f"the object needs a load-time value this btc does not know: {role!r}")
 
 

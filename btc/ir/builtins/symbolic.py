@@ -74,7 +74,17 @@ def _kaddr(lw, call: ast.Call) -> ir.Expr | None:
     name = _symbol_name(lw, call, "kaddr")
     if name is None:
         return None
-    return ir.KAddr(symbol=name, type=UINT64, span=call.span)
+    return ir.LoadTimeValue(role="kaddr", name=name, type=UINT64, span=call.span)
+
+
+def _cgroupid(lw, call: ast.Call) -> ir.Expr | None:
+    """The id is looked up where the object loads (cgroups come and go; bpftrace resolves it
+    when compiling), so a filter on it is still a constant for the verifier."""
+    a = call.args[0]
+    if not isinstance(a, ast.Str) or not a.value:
+        lw.error("cgroupid() expects a cgroup path as a string literal", a.span)
+        return None
+    return ir.LoadTimeValue(role="cgroupid", name=a.value, type=UINT64, span=call.span)
 
 
 def _uaddr(lw, call: ast.Call) -> ir.Expr | None:
@@ -139,6 +149,7 @@ FUNCTIONS: tuple[FuncDesc, ...] = (
     FuncDesc("ksym", "value", BPFTRACE, 1, 1, _ksym),
     FuncDesc("usym", "value", BPFTRACE, 1, 1, _usym),
     FuncDesc("kaddr", "value", BPFTRACE, 1, 1, _kaddr),
+    FuncDesc("cgroupid", "value", BPFTRACE, 1, 1, _cgroupid),
     FuncDesc("strftime", "value", BPFTRACE, 2, 2, _strftime),
     FuncDesc("strerror", "value", BPFTRACE, 1, 1, _strerror),
     FuncDesc("uaddr", "value", BPFTRACE, 1, 1, _uaddr),

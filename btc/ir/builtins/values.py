@@ -175,7 +175,7 @@ def _pton(lw, call: ast.Call) -> ir.Expr | None:
     return ir.StrConst(value=raw, type=ArrayType(len(raw), IntType(8, False)), span=call.span)
 
 
-_UNSUPPORTED = ("macaddr", "cgroupid", "cgroup_path", "path",
+_UNSUPPORTED = ("macaddr", "cgroup_path", "path",
                 "reg", "kptr", "uptr", "skboutput", "percpu_kaddr")
 
 FUNCTIONS: tuple[FuncDesc, ...] = (
