@@ -1,10 +1,14 @@
 """btc against bpftrace on the same scripts in the same run (issue 6).
 
 Rows: per-event cost (a false filter, a count per comm, a sum per tid, a histogram, and the
-empty probe as the floor), program sizes, start-up, compile time of a generated
-1,000-statement script, reading and printing a 1,000,000-key map, and printf events per second
-delivered with the lost count. Prints a Markdown table; `--write` also replaces the section
-"Per-event cost vs bpftrace" of benchmarks/RESULTS.md.
+empty probe as the floor) for btc with syscall probes as perf tracepoints (the default for one
+syscall) and as raw sys_enter programs (`--syscall-attach raw`), and for bpftrace; what the
+empty program costs a syscall it does not trace, in each mode; a count per comm on
+raw_syscalls (btc's default makes it raw); program sizes; start-up; start to exit of a
+program on every sys_enter_* tracepoint; compile time of a generated 1,000-statement script,
+reading and printing a 1,000,000-key map, and printf events per second delivered with the
+lost count. Prints a Markdown table; `--write` also replaces the section "Per-event cost vs
+bpftrace" of benchmarks/RESULTS.md.
 
 Method (the same for both tools, each run as its own process, as a user would):
   * per-event: start the tool on `tracepoint:syscalls:sys_enter_getpid`, wait until its
@@ -12,6 +16,11 @@ Method (the same for both tools, each run as its own process, as a user would):
     waiting), time a native loop of getpid() (btc.runtime.bench.native) several times, stop the
     tool; the unattached loop is timed just before and after. Tools alternate within a round;
     the figure is the median over rounds of (attached - unattached) ns per call.
+  * untraced syscall: in the same sessions of the empty probe, a native getppid() loop is timed
+    the same way (attached vs unattached): what tracing getpid costs every other syscall.
+  * start to exit: `tracepoint:syscalls:sys_enter_* { @[probe] = count(); } interval:s:1
+    { exit(); }` from spawn to the process's exit (btc's default attaches one raw sys_enter
+    dispatcher for all of them, bpftrace one perf event per tracepoint).
   * sizes: bpf_prog_info of the running program (xlated instructions, JIT bytes, verified).
   * start-up: from spawning the tool to its program's first run.
   * compile: `btc compile` (cache off) vs `bpftrace --emit-elf` (a dry run that stops after
@@ -51,15 +60,23 @@ from btc.runtime import abi, kernel_objects, syscalls  # noqa: E402
 from btc.runtime.bench import native  # noqa: E402
 from btc.runtime.bench.machine import machine_info  # noqa: E402
 
-GETPID_NR = 39  # x86-64 (asm/unistd_64.h)
+GETPID_NR, GETPPID_NR = 39, 110  # x86-64 (asm/unistd_64.h)
 TP = "tracepoint:syscalls:sys_enter_getpid"
+RAW_TP = "tracepoint:raw_syscalls:sys_enter"
 SCRIPTS = {
     "empty probe": TP + " { }",
     "false filter": TP + " /pid == 1/ { @c = count(); }",
     "count per comm": TP + " { @[comm] = count(); }",
     "sum per tid": TP + " { @s[tid] = sum(pid); }",
     "histogram": TP + " { @h = hist(tid); }",
+    "raw_syscalls count per comm": RAW_TP + " { @[comm] = count(); }",
 }
+# the tools each script runs under: btc's default ("btc") and its other syscall attach mode
+ROW_TOOLS = {name: ("btc", "btc raw", "bpftrace") for name in SCRIPTS}
+ROW_TOOLS["raw_syscalls count per comm"] = ("btc", "btc tracepoint", "bpftrace")
+UNTRACED_ROW = "empty probe"  # the sessions that also time a syscall the probe does not trace
+EVERY_ENTER = "tracepoint:syscalls:sys_enter_* { @[probe] = count(); } interval:s:1 { exit(); }"
+EXIT_TOOLS = ("btc", "btc tracepoint", "bpftrace")
 SECTION = "## Per-event cost vs bpftrace"
 SAMPLES = 6  # timed driver runs per attached session (and as many unattached around it)
 BTC_LAUNCHER = r"""
@@ -88,13 +105,24 @@ def bpftrace_argv(script: str) -> list[str]:
     return ["bpftrace", "-q", "-e", script]
 
 
-TOOLS = {"btc": btc_argv, "bpftrace": bpftrace_argv}
+TOOLS = {"btc": btc_argv,
+         "btc raw": lambda script: btc_argv(script, ["--syscall-attach", "raw"]),
+         "btc tracepoint": lambda script: btc_argv(script, ["--syscall-attach", "tracepoint"]),
+         "bpftrace": bpftrace_argv}
+OUTPUT_TOOLS = ("btc", "bpftrace")  # the map and printf rows
+
+
+_T0 = time.perf_counter()
+
+
+def _progress(msg: str) -> None:
+    print(f"[{time.perf_counter() - _T0:6.1f} s] {msg}", file=sys.stderr)
 
 
 # --- the driver and the "is it attached yet" probe --------------------------------------------
 class Loop:
-    def __init__(self) -> None:
-        self.loop = native.build(GETPID_NR)
+    def __init__(self, nr: int = GETPID_NR) -> None:
+        self.loop = native.build(nr)
         if self.loop is None:
             sys.exit("this benchmark needs the native getpid loop (x86-64, executable memory)")
 
@@ -130,8 +158,9 @@ def _prog_ids_of(pid: int) -> set[int]:
 
 def wait_attached(proc: subprocess.Popen, loop: Loop,
                   timeout: float = 60.0) -> tuple[float, dict]:
-    """Poll until a TRACEPOINT program held by `proc` runs when getpid() is called; returns
-    (seconds waited, sizes). Statistics are on only inside this function."""
+    """Poll until a (raw) tracepoint program held by `proc` runs when getpid() is called;
+    returns (seconds waited, sizes and program type). Statistics are on only inside this
+    function."""
     t0 = time.perf_counter()
     stats_fd = kernel_objects.enable_stats()
     try:
@@ -144,14 +173,15 @@ def wait_attached(proc: subprocess.Popen, loop: Loop,
                     continue
                 try:
                     info = kernel_objects.prog_info(fd)
-                    if info.type != abi.ProgType.TRACEPOINT:
+                    if info.type not in (abi.ProgType.TRACEPOINT, abi.ProgType.RAW_TRACEPOINT):
                         continue
                     loop.loop(4)
                     info = kernel_objects.prog_info(fd)
                     if info.run_cnt > 0:
                         return time.perf_counter() - t0, {
                             "xlated": info.xlated_prog_len // 8, "jited": info.jited_prog_len,
-                            "verified": info.verified_insns}
+                            "verified": info.verified_insns,
+                            "type": abi.ProgType(info.type).name}
                 finally:
                     syscalls.close(fd)
             time.sleep(0.002)
@@ -196,27 +226,63 @@ DRIVER_CPU = max(_ALL_CPUS)
 
 
 # --- rows ---------------------------------------------------------------------------------------
-def per_event(loop: Loop, rounds: int, n: int) -> dict:
-    res: dict = {name: {t: {"delta": [], "startup": [], "sizes": None} for t in TOOLS}
+def per_event(loop: Loop, other: Loop, rounds: int, n: int) -> dict:
+    res: dict = {name: {t: {"delta": [], "startup": [], "sizes": None, "base": [],
+                            "untraced": [], "ubase": []} for t in ROW_TOOLS[name]}
                  for name in SCRIPTS}
     for r in range(rounds):
         for name, script in SCRIPTS.items():
-            tools = list(TOOLS) if r % 2 == 0 else list(TOOLS)[::-1]
+            tools = list(ROW_TOOLS[name])
+            tools = tools if r % 2 == 0 else tools[::-1]
             for tool in tools:
-                base = [loop.ns_per_call(n) for _ in range(SAMPLES // 2)]
-                proc, startup, sizes = start(tool, script, loop)
-                try:
-                    attached = [loop.ns_per_call(n) for _ in range(SAMPLES)]
-                finally:
-                    stop(proc)
-                base += [loop.ns_per_call(n) for _ in range(SAMPLES // 2)]
-                cell = res[name][tool]
-                cell["delta"].append(statistics.median(attached) - statistics.median(base))
-                cell["startup"].append(startup)
-                cell["sizes"] = sizes
-                cell.setdefault("base", []).append(statistics.median(base))
-        print(f"  per-event round {r + 1}/{rounds} done", file=sys.stderr)
+                _session(res[name][tool], tool, script, loop,
+                         other if name == UNTRACED_ROW else None, n)
+        _progress(f"  per-event round {r + 1}/{rounds} done")
     return res
+
+
+def _session(cell: dict, tool: str, script: str, loop: Loop, other: Loop | None,
+             n: int) -> None:
+    """One attached session: the getpid loop (and `other`, a syscall the script does not
+    trace) timed attached, against unattached runs just before and after."""
+    loops = [loop] + ([other] if other else [])
+    base: dict = {id(lp): [lp.ns_per_call(n) for _ in range(SAMPLES // 2)] for lp in loops}
+    proc, startup, sizes = start(tool, script, loop)
+    try:
+        attached: dict = {id(lp): [] for lp in loops}
+        for _ in range(SAMPLES):
+            for lp in loops:
+                attached[id(lp)].append(lp.ns_per_call(n))
+    finally:
+        stop(proc)
+    for lp in loops:
+        base[id(lp)] += [lp.ns_per_call(n) for _ in range(SAMPLES // 2)]
+    delta = lambda lp: statistics.median(attached[id(lp)]) - statistics.median(base[id(lp)])  # noqa
+    cell["delta"].append(delta(loop))
+    cell["base"].append(statistics.median(base[id(loop)]))
+    if other:
+        cell["untraced"].append(delta(other))
+        cell["ubase"].append(statistics.median(base[id(other)]))
+    cell["startup"].append(startup)
+    cell["sizes"] = sizes
+
+
+def start_to_exit(reps: int) -> dict:
+    """Spawn to exit of EVERY_ENTER (its 1 s interval included), tools alternating."""
+    out: dict = {t: {"seconds": [], "lines": None, "error": None} for t in EXIT_TOOLS}
+    for r in range(reps):
+        for tool in EXIT_TOOLS if r % 2 == 0 else EXIT_TOOLS[::-1]:
+            t0 = time.perf_counter()
+            p = subprocess.run(TOOLS[tool](EVERY_ENTER), capture_output=True, timeout=600,
+                               preexec_fn=_unpin)
+            cell = out[tool]
+            if p.returncode != 0:
+                cell["error"] = p.stderr.decode(errors="replace").strip()[-200:]
+                continue
+            cell["seconds"].append(time.perf_counter() - t0)
+            cell["lines"] = p.stdout.count(b"\n")
+        _progress(f"  start-to-exit round {r + 1}/{reps} done")
+    return out
 
 
 def compile_time(reps: int, statements: int) -> dict:
@@ -282,7 +348,7 @@ def big_map(loop: Loop, keys: int) -> dict:
     env = {"BPFTRACE_MAP_KEYS_MAX": str(keys + keys // 8),
            "BTC_BENCH_MAP_KEYS_MAX": str(keys + keys // 8)}
     out = {}
-    for tool in TOOLS:
+    for tool in OUTPUT_TOOLS:
         proc, _, _ = start(tool, script, loop, env, stdout=subprocess.PIPE)
         counter = LineCounter(proc.stdout)
         counter.start()
@@ -301,7 +367,7 @@ def printf_rate(loop: Loop, seconds: float) -> dict:
     nor its final flush is timed."""
     script = TP + ' { printf("%d %s\\n", tid, comm); }'
     out = {}
-    for tool in TOOLS:
+    for tool in OUTPUT_TOOLS:
         proc, _, _ = start(tool, script, loop, stdout=subprocess.PIPE)
         counter = LineCounter(proc.stdout)
         counter.start()
@@ -330,13 +396,16 @@ def _med(xs: list[float]) -> str:
 
 
 def markdown(m: dict, args, pe: dict, comp: dict, bm: dict | None, pf: dict | None,
-             bpftrace_version: str) -> str:
+             bpftrace_version: str, ex: dict | None = None) -> str:
     now = datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%d %H:%M UTC")
     lines = [
         SECTION, "",
         f"Rerun: `cd /work/main && python benchmarks/bench_vs_bpftrace.py --rounds {args.rounds} "
         f"--iterations {args.iterations} --write` (root; bpftrace from the distribution: "
-        "`apt-get install -y bpftrace`, or `--install`).", "",
+        "`apt-get install -y bpftrace`, or `--install`; 3.5 minutes on 2 CPUs at load "
+        "average 1-2, 4.5 at 10, 7 at 13: the per-event rows 1.5-2.5, the sys_enter_* "
+        "start-to-exit row 1.5 "
+        "(`--skip exit` leaves it out, `--skip events,compile,map,printf` runs it alone)).", "",
         f"{now}; kernel {m['kernel']} {m['arch']}, {m['cpus_online']} CPUs ({m['cpu_model']}, "
         f"{'VM' if m['virtualized'] else 'bare metal?'}), JIT {m['jit']}, load average "
         f"{' '.join(m['loadavg'])} at the start; {bpftrace_version}; btc bpftrace dialect. "
@@ -344,11 +413,13 @@ def markdown(m: dict, args, pe: dict, comp: dict, bm: dict | None, pf: dict | No
         f"per attached session (median) against {SAMPLES} unattached runs around it, {args.rounds} rounds, tools alternating.", "",
     ]
     if pe is not None:
-        lines += _per_event_table(pe)
+        lines += _per_event_table(pe) + [""] + _ratio_table(pe)
     lines += ["", "| other row | btc | bpftrace |", "|---|---|---|"]
     fmt = lambda v: f"{v:.2f} s" if isinstance(v, float) else str(v)  # noqa
     lines.append(f"| compile a generated {args.statements}-statement script (whole process, "
                  f"median of {args.compile_reps}) | {fmt(comp['btc'])} | {fmt(comp['bpftrace'])} |")
+    if ex:
+        lines.append(_exit_row(ex, args.exit_reps))
     if bm:
         cell = lambda c: (f"{c['seconds']:.2f} s ({c['lines']} lines)" if c["seconds"]  # noqa
                           else f"no output ({c['stderr'][:80]})")
@@ -376,25 +447,106 @@ def markdown(m: dict, args, pe: dict, comp: dict, bm: dict | None, pf: dict | No
     return "\n".join(lines)
 
 
+def _columns(pe: dict, name: str) -> dict[str, tuple[str, dict]]:
+    """{"tracepoint"|"raw"|"bpftrace": (tool, cell)}: btc's cells go under the attach mode
+    their program really had (the type of the program that ran); "btc" is the default's."""
+    cols = {}
+    for tool, cell in pe[name].items():
+        if tool == "bpftrace":
+            cols["bpftrace"] = (tool, cell)
+        else:
+            raw = (cell["sizes"] or {}).get("type") == "RAW_TRACEPOINT"
+            cols["raw" if raw else "tracepoint"] = (tool, cell)
+    return cols
+
+
+def _size(s: dict | None) -> str:
+    return f"{s['xlated']} / {s['jited']} / {s['verified']}" if s else "-"
+
+
+def _script_cell(name: str) -> str:
+    script = SCRIPTS[name]
+    probe = TP if script.startswith(TP) else RAW_TP
+    short = script[len(probe) + 1:]
+    return f"{name}: `{short}`" if probe == TP else f"{name}: `{script}`"
+
+
 def _per_event_table(pe: dict) -> list[str]:
     lines = [
-        "Per-event cost on `tracepoint:syscalls:sys_enter_getpid`: ns added per getpid() call, "
-        "median [min..max] over rounds (unattached loop: "
-        f"{statistics.median(pe['empty probe']['btc']['base']):.0f} ns/call); program size "
-        "as xlated instructions / JIT bytes / verifier-processed instructions; start-up = "
-        "spawn to the program's first run, median seconds.", "",
-        "| script | btc +ns/event | bpftrace +ns/event | btc size | bpftrace size | "
-        "btc start-up s | bpftrace start-up s |",
-        "|---|---|---|---|---|---|---|",
+        f"Per-event cost on `{TP}` (last row: `{RAW_TP}`, also fired by getpid()): ns added per "
+        "getpid() call, median [min..max] over rounds (unattached loop: "
+        f"{statistics.median(pe['empty probe']['btc']['base']):.0f} ns/call). btc runs each "
+        "script as a perf tracepoint (`--syscall-attach tracepoint`) and as a raw sys_enter "
+        "program that checks the syscall number (`raw`); (default) marks what btc picks "
+        "without the option. Program size as xlated instructions / JIT bytes / "
+        "verifier-processed instructions; start-up = spawn to the program's first run, "
+        "median seconds.", "",
+        "| script | btc tracepoint +ns | btc raw +ns | bpftrace +ns | btc size tracepoint | "
+        "btc size raw | bpftrace size | btc start-up s (tracepoint / raw) | bpftrace start-up s |",
+        "|---|---|---|---|---|---|---|---|---|",
     ]
-    for name, script in SCRIPTS.items():
-        b, t = pe[name]["btc"], pe[name]["bpftrace"]
-        size = lambda s: f"{s['xlated']} / {s['jited']} / {s['verified']}" if s else "-"  # noqa
-        lines.append(f"| {name}: `{script[len(TP) + 1:]}` | {_med(b['delta'])} | "
-                     f"{_med(t['delta'])} | {size(b['sizes'])} | {size(t['sizes'])} | "
-                     f"{statistics.median(b['startup']):.2f} | "
-                     f"{statistics.median(t['startup']):.2f} |")
+    for name in SCRIPTS:
+        cols = _columns(pe, name)
+        get = lambda k: cols.get(k, (None, None))  # noqa
+        delta = lambda k: (_med(get(k)[1]["delta"]) + (" (default)" if get(k)[0] == "btc" else "")  # noqa
+                           if get(k)[1] else "-")
+        size = lambda k: _size(get(k)[1]["sizes"]) if get(k)[1] else "-"  # noqa
+        up = lambda k: f"{statistics.median(get(k)[1]['startup']):.2f}" if get(k)[1] else "-"  # noqa
+        lines.append(f"| {_script_cell(name)} | {delta('tracepoint')} | {delta('raw')} | "
+                     f"{delta('bpftrace')} | {size('tracepoint')} | {size('raw')} | "
+                     f"{size('bpftrace')} | {up('tracepoint')} / {up('raw')} | {up('bpftrace')} |")
+    cols = _columns(pe, UNTRACED_ROW)
+    ucell = lambda k: _med(cols[k][1]["untraced"]) if k in cols else "-"  # noqa
+    ubase = statistics.median(pe[UNTRACED_ROW]["btc"]["ubase"])
+    lines.append(f"| untraced syscall: getppid() while the empty probe is on getpid (unattached "
+                 f"{ubase:.0f} ns/call) | {ucell('tracepoint')} | {ucell('raw')} | "
+                 f"{ucell('bpftrace')} | | | | | |")
     return lines
+
+
+def _ratio_table(pe: dict) -> list[str]:
+    """btc / bpftrace per event, for each mode, whole event and above each tool's empty probe;
+    beside it what each mode costs the syscalls it does not trace."""
+    med = lambda cell, key="delta": statistics.median(cell[key])  # noqa
+    empty = _columns(pe, "empty probe")
+    lines = ["Ratios, btc / bpftrace (medians above): whole event, and above each tool's empty "
+             "probe (what the program itself adds); the untraced row is the price every "
+             "other syscall pays while the probe is attached, ns per call.", "",
+             "| script | tracepoint: event | raw: event | tracepoint: above empty | "
+             "raw: above empty |", "|---|---|---|---|---|"]
+    for name in SCRIPTS:
+        if name == "empty probe" or not SCRIPTS[name].startswith(TP):
+            continue
+        cols = _columns(pe, name)
+        bt = med(cols["bpftrace"][1])
+        bt_above = bt - med(empty["bpftrace"][1])
+        cells = []
+        for mode in ("tracepoint", "raw"):
+            if mode not in cols:
+                cells += ["-", "-"]
+                continue
+            v = med(cols[mode][1])
+            above = v - med(empty[mode][1]) if mode in empty else None
+            cells.append(f"{v / bt:.2f}" if bt > 0 else "-")
+            cells.append("-" if above is None else f"{above:.0f} / {bt_above:.0f}"
+                         + (f" = {above / bt_above:.2f}" if bt_above > 0 else ""))
+        lines.append(f"| {name} | {cells[0]} | {cells[2]} | {cells[1]} | {cells[3]} |")
+    u = {k: f"+{med(c[1], 'untraced'):.0f}" for k, c in empty.items() if c[1]["untraced"]}
+    lines.append(f"| untraced syscall, ns per call (btc / bpftrace) | {u.get('tracepoint', '-')} "
+                 f"/ {u.get('bpftrace', '-')} | {u.get('raw', '-')} / {u.get('bpftrace', '-')} "
+                 "| | |")
+    return lines
+
+
+def _exit_row(ex: dict, reps: int) -> str:
+    def cell(tool: str) -> str:
+        c = ex[tool]
+        if not c["seconds"]:
+            return f"failed ({(c['error'] or '')[:80]})"
+        return f"{statistics.median(c['seconds']):.2f} s ({c['lines']} lines)"
+    return (f"| start to exit of `{EVERY_ENTER}` (spawn to exit, median of {reps}) | "
+            f"default (one raw dispatcher): {cell('btc')}; `--syscall-attach tracepoint`: "
+            f"{cell('btc tracepoint')} | {cell('bpftrace')} |")
 
 
 def write_section(text: str) -> None:
@@ -431,8 +583,10 @@ def main() -> int:
     ap.add_argument("--compile-reps", type=int, default=3)
     ap.add_argument("--map-keys", type=int, default=1_000_000)
     ap.add_argument("--printf-seconds", type=float, default=3.0)
+    ap.add_argument("--exit-reps", type=int, default=2,
+                    help="runs of the sys_enter_* start-to-exit row per tool")
     ap.add_argument("--skip", default="",
-                    help="comma list of rows to skip: events,compile,map,printf")
+                    help="comma list of rows to skip: events,exit,compile,map,printf")
     ap.add_argument("--install", action="store_true", help="apt-get install bpftrace if missing")
     ap.add_argument("--write", action="store_true", help="update benchmarks/RESULTS.md")
     args = ap.parse_args()
@@ -442,18 +596,21 @@ def main() -> int:
     skip = set(filter(None, args.skip.split(",")))
     m = machine_info()
     os.sched_setaffinity(0, {DRIVER_CPU})
-    loop = Loop()
-    print("per-event rows ...", file=sys.stderr)
-    pe = per_event(loop, args.rounds, args.iterations) if "events" not in skip else None
-    print("compile time ...", file=sys.stderr)
+    loop, other = Loop(), Loop(GETPPID_NR)
+    _progress("per-event rows ...")
+    pe = per_event(loop, other, args.rounds, args.iterations) if "events" not in skip else None
+    _progress("start to exit ...")
+    ex = start_to_exit(args.exit_reps) if "exit" not in skip else None
+    _progress("compile time ...")
     comp = compile_time(args.compile_reps, args.statements) if "compile" not in skip \
         else {"btc": "skipped", "bpftrace": "skipped"}
-    print("1M-key map ...", file=sys.stderr)
+    _progress("1M-key map ...")
     bm = big_map(loop, args.map_keys) if "map" not in skip else None
-    print("printf rate ...", file=sys.stderr)
+    _progress("printf rate ...")
     pf = printf_rate(loop, args.printf_seconds) if "printf" not in skip else None
-    text = markdown(m, args, pe, comp, bm, pf, version)
+    text = markdown(m, args, pe, comp, bm, pf, version, ex)
     print(text)
+    _progress("done")
     if args.write:
         write_section(text)
     return 0

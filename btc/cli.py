@@ -12,6 +12,8 @@ from types import SimpleNamespace
 from btc.diagnostics import DIALECTS, BtcError, render
 
 COMMANDS = ("run", "compile", "list", "bench")
+# --syscall-attach values (btc/ir/syscall_attach.py MODES): kept here for the fast path
+SYSCALL_ATTACH = ("auto", "tracepoint", "raw")
 TYPE_CHECKING = False  # typing.TYPE_CHECKING without importing typing
 if TYPE_CHECKING:
     from argparse import Namespace
@@ -155,7 +157,7 @@ def _parse_args(argv: list[str]) -> Namespace:
 # exact spellings take the fast path; anything else (help, `--dialect=x`, `-p5`, a word that
 # looks like an option, `--`) goes to argparse, which gives the same result or the error.
 _RUN_VALUES = {"-e": "program", "--dialect": "dialect", "-p": "pid", "-c": "cmd",
-               "-o": "output", "-f": "format"}
+               "-o": "output", "-f": "format", "--syscall-attach": "syscall_attach"}
 _RUN_FLAGS = {"-q": "quiet", "-v": "verbose", "--unsafe": "unsafe"}
 
 
@@ -167,7 +169,7 @@ def _fast_run_args(argv: list[str]) -> Namespace | None:
         return None
     ns = {"command": "run", "program": None, "dialect": "btrace", "file": None, "args": [],
           "pid": None, "cmd": None, "quiet": False, "verbose": False, "output": None,
-          "format": "text", "unsafe": False}
+          "format": "text", "unsafe": False, "syscall_attach": "auto"}
     words: list[str] = []
     i = 1
     while i < len(argv):
@@ -184,7 +186,7 @@ def _fast_run_args(argv: list[str]) -> Namespace | None:
         else:
             words.append(tok)
         i += 1
-    if ns["dialect"] not in DIALECTS:
+    if ns["dialect"] not in DIALECTS or ns["syscall_attach"] not in SYSCALL_ATTACH:
         return None
     if words:
         ns["file"], ns["args"] = words[0], words[1:]
@@ -243,7 +245,8 @@ def _cmd_run(args: Namespace, ctx: _ErrorContext) -> int:
     source, filename, params = _read_program(args, ctx)
     from btc.driver import compile_cached
 
-    obj = compile_cached(source, filename, args.dialect, params, pid_check=args.pid is not None)
+    obj = compile_cached(source, filename, args.dialect, params, pid_check=args.pid is not None,
+                         syscall_attach=args.syscall_attach)
     _report_warnings(obj, ctx)
     return run_object(obj, params, opts)
 
@@ -272,7 +275,8 @@ def _cmd_compile(args: Namespace, ctx: _ErrorContext) -> int:
     if args.program is None and _is_object(args.file):
         raise BtcError(f"'{args.file}' is already a compiled object: run it with `btc run {args.file}`")
     source, filename, params = _read_program(args, ctx)
-    out = driver.emit(source, filename, args.dialect, params, args.emit, args.dump_ir_after)
+    out = driver.emit(source, filename, args.dialect, params, args.emit, args.dump_ir_after,
+                      args.syscall_attach)
     if isinstance(out, bytes):
         _report_warnings(out, ctx)
         _write_output(_object_path(args), out)
@@ -314,6 +318,8 @@ def _cmd_list(args: Namespace, ctx: _ErrorContext) -> int:
 
 
 def _cmd_bench(args: Namespace, ctx: _ErrorContext) -> int:
+    import functools
+
     from btc import driver
     from btc.probes.syscalls import syscall_number
     from btc.runtime import bench
@@ -324,10 +330,12 @@ def _cmd_bench(args: Namespace, ctx: _ErrorContext) -> int:
         raise BtcError("btc bench needs the program's source: it compiles variants of each "
                        "probe (empty, filter false), which an object file cannot give")
     source, filename, params = _read_program(args, ctx)
+    compile_ = functools.partial(driver.compile_cached, syscall_attach=args.syscall_attach)
     probes = bench.build(source, filename, args.dialect, params, parse=driver.parse,
-                         compile=driver.compile_cached)
+                         compile=compile_)
     settings = bench.BenchSettings(bench.BenchOptions(args.rounds, args.iterations),
-                                   args.driver_cmd, args.pin, args.ctypes_driver)
+                                   args.driver_cmd, args.pin, args.ctypes_driver,
+                                   args.syscall_attach)
     return bench.run_bench(probes, args.dialect, settings, syscall_number, args.format,
                            sys.stdout)
 

@@ -11,9 +11,15 @@ from btc.diagnostics import DIALECTS
 
 
 def _add_program_args(p: argparse.ArgumentParser) -> None:
+    from btc.cli import SYSCALL_ATTACH
+
     p.add_argument("-e", dest="program", metavar="PROGRAM", help="program text")
     p.add_argument("--dialect", choices=DIALECTS, default="btrace",
                    help="language dialect (default: btrace, OpenBSD's)")
+    p.add_argument("--syscall-attach", choices=SYSCALL_ATTACH, default="auto",
+                   help="syscall probes as perf tracepoints or raw sys_enter/sys_exit programs "
+                        "checking the number (default: auto, raw when a program traces "
+                        "most syscalls)")
     p.add_argument("file", nargs="?", help="script file (.bt) or compiled object (.o)")
     p.add_argument("args", nargs=argparse.REMAINDER, help="positional parameters $1, $2, ...")
 

@@ -1,10 +1,11 @@
 """The compiler pipeline in one place: source -> AST -> typed IR -> passes -> BPF object.
 
 Also the compile cache, so that running the same script again skips compiling. The cache
-key covers the inputs (source, its name for line info, dialect, positional parameters), btc
-itself (version and a fingerprint of its code) and the kernel (release, machine); a cached
-object is used only after the kernel facts recorded in it (tracepoint layouts, see
-`btc.runtime.kernel_facts`) match the running kernel, and only if it parses.
+key covers the inputs (source, its name for line info, dialect, positional parameters, the
+`-p` test and `--syscall-attach`), btc itself (version and a fingerprint of its code) and
+the kernel (release, machine); a cached object is used only after the kernel facts recorded
+in it (tracepoint layouts, see `btc.runtime.kernel_facts`) match the running kernel, and
+only if it parses.
 """
 from __future__ import annotations
 
@@ -25,16 +26,17 @@ def parse(source: str, filename: str, dialect: str):
     return _parse(source, filename, dialect)
 
 
-def to_ir(source: str, filename: str, dialect: str, params: list[str], dump_after=None, out=None):
+def to_ir(source: str, filename: str, dialect: str, params: list[str], dump_after=None, out=None,
+          syscall_attach: str = "auto"):
     from btc.ir import analyze
     from btc.ir.passes import run_pipeline
 
-    prog = analyze(parse(source, filename, dialect), params)
+    prog = analyze(parse(source, filename, dialect), params, syscall_attach)
     return run_pipeline(prog, dump_after=dump_after, out=out)
 
 
 def compile_source(source: str, filename: str, dialect: str, params: list[str],
-                   pid_check: bool = True) -> bytes:
+                   pid_check: bool = True, syscall_attach: str = "auto") -> bytes:
     from btc.parser.gc_pause import gc_paused
 
     # The compiler's imports (llvmlite, the parser tables, the IR) and stages allocate many
@@ -42,7 +44,7 @@ def compile_source(source: str, filename: str, dialect: str, params: list[str],
     with gc_paused():
         from btc.backend_bpf.emit import compile_program
 
-        prog = to_ir(source, filename, dialect, params)
+        prog = to_ir(source, filename, dialect, params, syscall_attach=syscall_attach)
         return compile_program(prog, kernel=kernel_facts(prog), pid_check=pid_check)
 
 
@@ -55,22 +57,23 @@ def kernel_facts(prog) -> dict:
 
 
 def emit(source: str, filename: str, dialect: str, params: list[str], stage: str,
-         dump_after: str | None = None) -> str | bytes:
-    """The output of one pipeline stage: text for ast/ir/llvm/asm, bytes for obj."""
+         dump_after: str | None = None, syscall_attach: str = "auto") -> str | bytes:
+    """The output of one pipeline stage: text for ast/ir/llvm/asm, bytes for obj.
+    `syscall_attach`: "auto", "tracepoint" or "raw" (btc/ir/syscall_attach.py)."""
     from btc.parser.gc_pause import gc_paused
 
     with gc_paused():  # as in compile_source
-        return _emit(source, filename, dialect, params, stage, dump_after)
+        return _emit(source, filename, dialect, params, stage, dump_after, syscall_attach)
 
 
 def _emit(source: str, filename: str, dialect: str, params: list[str], stage: str,
-          dump_after: str | None) -> str | bytes:
+          dump_after: str | None, syscall_attach: str) -> str | bytes:
     if stage == "ast":
         from btc.ir.ast_printer import format_ast
 
         return format_ast(parse(source, filename, dialect))
     buf = io.StringIO()
-    prog = to_ir(source, filename, dialect, params, dump_after, buf)
+    prog = to_ir(source, filename, dialect, params, dump_after, buf, syscall_attach)
     if stage == "ir":
         from btc.ir.printer import format_program
 
@@ -175,20 +178,22 @@ def code_fingerprint() -> str:
 
 
 def compile_cached(source: str, filename: str, dialect: str, params: list[str],
-                   pid_check: bool = True) -> bytes:
+                   pid_check: bool = True, syscall_attach: str = "auto") -> bytes:
     """Compile, or reuse the object compiled earlier for the same inputs on this kernel.
     `pid_check`: whether the probes carry the `-p PID` test (`btc run` without -p leaves it out).
+    `syscall_attach`: how syscall probes attach (`--syscall-attach`), part of the key.
 
     Positional parameters count by their shape (`params_shape`). Set BTC_NO_CACHE=1 to
     bypass the cache.
     """
     if not cache_enabled():
-        return compile_source(source, filename, dialect, params, pid_check)
-    key = cache_key(source, filename, dialect, params) + ("" if pid_check else "-nopid")
+        return compile_source(source, filename, dialect, params, pid_check, syscall_attach)
+    key = cache_key(source, filename, dialect, params) + ("" if pid_check else "-nopid") \
+        + ("" if syscall_attach == "auto" else f"-sys{syscall_attach}")
     path = os.path.join(cache_dir(), key + ".o")
     obj = _read_valid(path)
     if obj is None:
-        obj = compile_source(source, filename, dialect, params, pid_check)
+        obj = compile_source(source, filename, dialect, params, pid_check, syscall_attach)
         _write_atomically(path, obj)
         _prune(os.path.dirname(path))
     return obj

@@ -35,9 +35,11 @@ def test_text_report_has_machine_attach_type_and_every_row(capsys):
     assert "CPUs online" in out
     assert "attach type: tracepoint syscalls/sys_enter_getpid (BPF_PROG_TYPE_TRACEPOINT)" in out
     assert "driver: native loop of getpid()" in out or "ctypes loop of getpid()" in out
+    assert "syscall attach: perf tracepoint of this syscall" in out
+    assert "untraced call: native loop of getppid()" in out or "ctypes loop of getppid()" in out
     rows = [ln[2:16].strip() for ln in out.splitlines() if ln[2:16].strip() in
-            ("empty program", "filter false", "program")]
-    assert rows == ["empty program", "program"]
+            ("empty program", "filter false", "program", "untraced call")]
+    assert rows == ["empty program", "program", "untraced call"]
     header = next(ln for ln in out.splitlines() if ln.strip().startswith("row "))
     for column in ("end-to-end +ns", "in program (stats)", "minus empty", "jited B"):
         assert column in header
@@ -54,8 +56,8 @@ def test_filter_row_and_json(capsys):
     assert probe["filter"] == "pid == 123"
     assert probe["attach_type"].startswith("tracepoint syscalls/sys_enter_getpid")
     rows = {r["row"]: r for r in probe["rows"]}
-    assert list(rows) == ["empty", "filter", "program"]
-    for r in rows.values():
+    assert list(rows) == ["empty", "filter", "program", "untraced"]
+    for r in (rows["empty"], rows["filter"], rows["program"]):
         assert r["e2e_delta_ns"]["n"] == 2
         assert r["stats_run_time_ns"]["median"] > 0
         assert r["events_per_run"] >= 2000  # the driver fired the probe on every iteration
@@ -64,6 +66,68 @@ def test_filter_row_and_json(capsys):
     assert rows["filter"]["e2e_vs_empty_ns"] is not None
     assert rows["filter"]["stats_minus_empty_ns"] is not None
     assert rows["program"]["insns"]["xlated_insns"] > rows["empty"]["insns"]["xlated_insns"]
+
+
+def _untraced(doc: dict) -> dict:
+    (probe,) = doc["probes"]
+    return next(r for r in probe["rows"] if r["row"] == "untraced")
+
+
+def test_untraced_row_tracepoint_mode(capsys):
+    """On a perf tracepoint the program does not run for other syscalls: its price to them
+    is the slow path alone."""
+    doc = json.loads(_bench(capsys, "--dialect", "bpftrace", "--syscall-attach", "tracepoint",
+                            "-e", COUNT, "-f", "json", *FAST))
+    assert doc["settings"]["syscall_attach"] == "tracepoint"
+    (probe,) = doc["probes"]
+    assert probe["attach_mode"] == "tracepoint" and probe["attach"]["kind"] == "tracepoint"
+    row = _untraced(doc)
+    assert "getppid()" in row["driver"] and row["label"] == "untraced call"
+    assert row["e2e_delta_ns"]["n"] == 2 and row["baseline_ns"]["median"] > 0
+    # the program ran only for other processes' getpid() calls, never for the loop's getppid()
+    assert row["events_per_run"] < 1000
+    if row["events_per_run"] == 0:  # no in-program time from other processes' calls
+        assert row["stats_run_time_ns"] is None
+    assert row["insns"] == next(r for r in probe["rows"] if r["row"] == "program")["insns"]
+
+
+def test_raw_mode_rows_and_untraced_row(capsys):
+    """--syscall-attach raw: every row is a raw sys_enter program, the empty one included, and
+    the untraced row's program runs (and rejects the number) on every call of the loop."""
+    doc = json.loads(_bench(capsys, "--dialect", "bpftrace", "--syscall-attach", "raw", "-e",
+                            "tracepoint:syscalls:sys_enter_getppid /pid == 1/ { @c = count() }",
+                            "-f", "json", *FAST))
+    (probe,) = doc["probes"]
+    assert probe["attach_mode"] == "raw"
+    assert probe["attach"]["kind"] == "raw_tracepoint" and probe["attach"]["name"] == "sys_enter"
+    assert "BPF_PROG_TYPE_RAW_TRACEPOINT" in probe["attach_type"]
+    assert "getppid()" in probe["driver"]  # the program's number picks its driver
+    rows = {r["row"]: r for r in probe["rows"]}
+    assert list(rows) == ["empty", "filter", "program", "untraced"]
+    for r in (rows["empty"], rows["filter"], rows["program"]):
+        assert r["events_per_run"] >= 2000
+    # the filter variant has the number check and the filter; raw `{ }` needs no check
+    assert rows["filter"]["insns"]["xlated_insns"] > rows["empty"]["insns"]["xlated_insns"]
+    untraced = rows["untraced"]
+    assert "getpid()" in untraced["driver"]
+    assert untraced["events_per_run"] >= 2000 and untraced["stats_run_time_ns"]["median"] > 0
+
+
+def test_raw_text_report_names_the_mode(capsys):
+    out = _bench(capsys, "--dialect", "bpftrace", "--syscall-attach", "raw", "-e", COUNT, *FAST)
+    assert "attach type: raw_tracepoint sys_enter (BPF_PROG_TYPE_RAW_TRACEPOINT); syscall " \
+           "attach: raw tracepoint + syscall number check" in out
+    assert "nr 39" in out and "--syscall-attach raw" in out
+    assert "untraced call: native loop of getppid()" in out or "ctypes loop of getppid()" in out
+
+
+def test_every_syscall_probe_has_no_untraced_row(capsys):
+    doc = json.loads(_bench(capsys, "--dialect", "bpftrace", "-e",
+                            "tracepoint:raw_syscalls:sys_enter { @c = count() }", "-f", "json",
+                            *FAST))
+    (probe,) = doc["probes"]
+    assert probe["attach_mode"] in ("all-raw", "all-tracepoint")
+    assert [r["row"] for r in probe["rows"]] == ["empty", "program"]
 
 
 def test_statistics_are_off_afterwards(capsys):
@@ -116,7 +180,11 @@ def test_command_driver(capsys):
                  "--rounds", "2", "-f", "json")
     (probe,) = json.loads(out)["probes"]
     assert probe["driver"] == "command: /bin/true"
-    assert all(r["events_per_run"] >= 1 for r in probe["rows"])
+    fired = [r for r in probe["rows"] if r["row"] != "untraced"]
+    assert [r["row"] for r in fired] == ["empty", "program"]
+    assert all(r["events_per_run"] >= 1 for r in fired)
+    # the untraced row keeps its built-in loop of a syscall execve's program never sees
+    assert "getpid()" in _untraced({"probes": [probe]})["driver"]
 
 
 def test_no_driver_is_a_plain_error(capsys):

@@ -1,11 +1,14 @@
 """btc bench pieces that need no kernel: statistics, variant splicing, the native loop."""
+import functools
 import os
 
 import pytest
 
 from btc import driver
 from btc.runtime.bench import native
-from btc.runtime.bench.drivers import builtin_driver, syscall_name_for
+from btc.probes.syscalls import syscall_number
+from btc.runtime.bench.drivers import (builtin_driver, syscall_mode, syscall_name_for,
+                                       untraced_syscall_for)
 from btc.runtime.bench.stats import quantile, summarize
 from btc.runtime.bench.variants import _filter_spans, _splice, build
 from btc.runtime.meta_read import read_meta
@@ -53,6 +56,45 @@ def test_driver_choice():
     # no built-in driver for calls that could harm the process, whatever their arguments
     assert builtin_driver({"kind": "tracepoint", "category": "syscalls",
                            "name": "sys_enter_exit_group"}, lambda n: 231) is None
+
+
+def _raw(nr):
+    return {"kind": "raw_tracepoint", "name": "sys_enter", "syscall_nr": nr}
+
+
+def test_raw_syscall_plans_pick_their_drivers():
+    getpid, getppid = syscall_number("getpid"), syscall_number("getppid")
+    assert syscall_name_for(_raw(getppid), syscall_number) == "getppid"
+    assert syscall_name_for(_raw(syscall_number("exit_group")), syscall_number) is None
+    assert untraced_syscall_for(_raw(getpid), syscall_number) == "getppid"
+    assert untraced_syscall_for(_raw(getppid), syscall_number) == "getpid"
+    tp = {"kind": "tracepoint", "category": "syscalls", "name": "sys_exit_getpid"}
+    assert untraced_syscall_for(tp, syscall_number) == "getppid"
+    assert syscall_mode(tp) == "tracepoint" and syscall_mode(_raw(getpid)) == "raw"
+    # probes on every syscall have no untraced syscall
+    for every in ({"kind": "tracepoint", "category": "raw_syscalls", "name": "sys_enter"},
+                  {"kind": "raw_tracepoint", "name": "sys_exit"}):
+        assert untraced_syscall_for(every, syscall_number) is None
+    assert untraced_syscall_for({"kind": "perf_event"}, syscall_number) is None
+
+
+def _kinds(pb):
+    return {name: next(p["attach"]["kind"] for p in read_meta(v.obj)["programs"]
+                       if p["func"] == v.func) for name, v in pb.variants.items()}
+
+
+def test_empty_variant_attaches_as_the_probe_does():
+    raw = functools.partial(driver.compile_source, syscall_attach="raw")
+    (pb,) = build("tracepoint:syscalls:sys_enter_getpid /pid == 1/ { @c = count() }", "stdin",
+                  "bpftrace", [], driver.parse, raw)
+    assert pb.attach["kind"] == "raw_tracepoint"
+    assert set(_kinds(pb).values()) == {"raw_tracepoint"}
+    # a rule the raw variant cannot serve (a whole args.args) stays a tracepoint; so does its
+    # empty program, though `PROBE { }` alone would be raw
+    (pb,) = build("tracepoint:raw_syscalls:sys_enter { @[args.args] = count() }", "stdin",
+                  "bpftrace", [], driver.parse, raw)
+    assert pb.attach["kind"] == "tracepoint"
+    assert set(_kinds(pb).values()) == {"tracepoint"}
 
 
 @pytest.mark.skipif(os.uname().machine != "x86_64", reason="the native loop is x86-64 only")

@@ -10,7 +10,7 @@ from btc.diagnostics import BtcError, Span
 from btc.probes import ProbeSpec, resolve, resolve_all
 from btc.probes import _tracefs
 from btc.probes.base import PROG_PERF_EVENT, PROG_RAW_TRACEPOINT, PROG_TRACEPOINT
-from btc.probes.syscall import raw_syscall_variant
+from btc.probes.syscall_raw import raw_location, raw_variant
 
 SPAN = Span("t.bt", 3, 5, 3, 25)
 
@@ -170,14 +170,18 @@ def test_syscall_is_not_a_bpftrace_provider():
 
 def test_raw_syscall_variant():
     s = one("syscall:write:entry", "btrace")
-    r = raw_syscall_variant(s)
+    r = raw_variant(s, "x86_64")
     assert r.section == "raw_tp/sys_enter" and r.prog_type == PROG_RAW_TRACEPOINT
-    assert r.attach_plan() == {"kind": "raw_tracepoint", "name": "sys_enter", "syscall_nr": s.syscall_nr}
-    assert r.argn_kind == "raw_syscall" and len(r.args) == 6
-    ret = raw_syscall_variant(one("syscall:write:return", "btrace"))
-    assert ret.section == "raw_tp/sys_exit" and ret.retval.via == "raw" and ret.retval.offset == 8
-    if os.uname().machine == "x86_64":
-        assert [a.offset for a in r.args] == [112, 104, 96, 56, 72, 64]  # di si dx r10 r8 r9
+    assert r.attach_plan() == {"kind": "raw_tracepoint", "name": "sys_enter",
+                               "syscall_nr": s.syscall_nr, "tracepoint": "syscalls:sys_enter_write"}
+    # record slot i (ctx+16+8*i) -> syscall argument register i: di si dx r10 r8 r9
+    assert [raw_location(r, 16 + 8 * i, 8) for i in range(6)] == \
+        [(0, 112), (0, 104), (0, 96), (0, 56), (0, 72), (0, 64)]
+    assert raw_location(r, 8, 4) == (8, None)  # __syscall_nr = ctx[1]
+    ret = raw_variant(one("syscall:write:return", "btrace"), "x86_64")
+    assert ret.section == "raw_tp/sys_exit"
+    assert raw_location(ret, 16, 8) == (8, None)  # ret = ctx[1]
+    assert raw_location(ret, 8, 4) == (0, 120)  # __syscall_nr = regs->orig_ax
 
 
 # ---- tracepoint ------------------------------------------------------------------------------

@@ -10,14 +10,16 @@ from btc.ir import nodes
 from btc.parser import ast
 
 
-def analyze(program: ast.Program, params: list[str] | None = None) -> nodes.Program:
+def analyze(program: ast.Program, params: list[str] | None = None,
+            syscall_attach: str = "auto") -> nodes.Program:
     """Check and lower a parsed program. `params` are the positional parameters ($1...), or
-    None when unknown (compile only). Raises BtcError/BtcErrors with every error found."""
+    None when unknown (compile only); `syscall_attach` is "auto", "tracepoint" or "raw"
+    (btc/ir/syscall_attach.py). Raises BtcError/BtcErrors with every error found."""
     from btc.ir.analysis import run
     from btc.parser.gc_pause import gc_paused
 
     with gc_paused():  # many small acyclic objects: see btc/parser/gc_pause.py
-        return run(program, params)
+        return run(program, params, syscall_attach)
 
 
 __all__ = ["analyze"]

@@ -5,6 +5,7 @@ import re
 
 from btc.diagnostics import BtcError, ErrorCollector
 from btc.ir import exitprint, probe_info, symbols as symbols_mod
+from btc.ir import syscall_attach as syscall_attach_mod
 from btc.ir import nodes as ir
 from btc.ir.env import SCALAR, Env, Tables
 from btc.ir.infer import infer_and_lower
@@ -14,10 +15,10 @@ from btc.parser import ast
 SPECIAL = ("BEGIN", "END")
 
 
-def run(prog: ast.Program, params: list[str] | None) -> ir.Program:
+def run(prog: ast.Program, params: list[str] | None, syscall_attach: str = "auto") -> ir.Program:
     errors = ErrorCollector()
     _check_program_shape(prog, errors)
-    facts = _resolve_probes(prog, errors, params)
+    facts = syscall_attach_mod.choose(_resolve_probes(prog, errors, params), syscall_attach)
     table = symbols_mod.collect(prog, errors)
     lowered = infer_and_lower(prog, table, facts, params)
     env, tables, functions = lowered.env, lowered.tables, lowered.functions

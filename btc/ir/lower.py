@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import re
 
-from btc.ir import incdec, typecheck
+from btc.ir import incdec, syscall_attach, typecheck
 from btc.ir import nodes as ir
 from btc.ir.lower_expr import ExprLowerer, lowering_method
 from btc.ir.probe_info import ProbeFacts
@@ -35,8 +35,11 @@ class Lowerer(ExprLowerer):
         if rule.filter is not None:
             filt = self.truth(self.expr(rule.filter), rule.filter.span)
         body = self.block(rule.body.stmts)
-        return ir.Function(name=name, probe=facts.info, filter=filt, body=body,
-                           rule_index=rule_index, span=rule.span)
+        fn = ir.Function(name=name, probe=facts.info, filter=filt, body=body,
+                         rule_index=rule_index, span=rule.span)
+        # --syscall-attach chose a raw sys_enter/sys_exit variant: move the tracepoint loads
+        # over and check the syscall number first (kept a tracepoint if a load cannot move)
+        return syscall_attach.to_raw(fn, facts, self.dialect) if facts.raw is not None else fn
 
     def block(self, stmts) -> tuple[ir.Stmt, ...]:
         out: list[ir.Stmt] = []

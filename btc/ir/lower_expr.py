@@ -393,7 +393,7 @@ class ExprLowerer:
                 return zero
             got = facts.arg(variables.argn_index(e.name), e.span)
             return got if got is not None else zero  # beyond the probe's args: 0
-        if facts.argn_kind not in ("raw", "regs", "raw_syscall"):
+        if facts.argn_kind not in ("raw", "regs"):
             hint = "use args.NAME for tracepoint fields" if facts.fields() else None
             self.error(f"The {e.name} builtin can only be used with 'kprobe', 'uprobe' and "
                        f"'rawtracepoint' probes", e.span, hint)

@@ -2,7 +2,8 @@
 
 Everything semantic analysis needs about an attach point (its ir.ProbeInfo, what `argN`,
 `retval` and `args.f` read) is answered here, so a change in btc.probes touches only this
-module.
+module (and syscall_attach.py, which moves syscall probes to their raw-tracepoint variants
+through btc.probes.syscall_raw).
 """
 from __future__ import annotations
 
@@ -18,6 +19,9 @@ class ProbeFacts(Record):
 
     spec: ProbeSpec
     info: ir.ProbeInfo
+    # the raw-tracepoint variant chosen by `--syscall-attach` (btc/ir/syscall_attach.py);
+    # the code is lowered against `spec` and then moved over to it
+    raw: ProbeSpec | None = None
 
     @property
     def provider(self) -> str:
@@ -43,7 +47,7 @@ class ProbeFacts(Record):
         a = self.spec.argn(index)
         if a is None:
             return None
-        return _load(a, span, deref=self.spec.argn_kind == "raw_syscall")
+        return _load(a, span)
 
     def retval(self, span: Span) -> ir.Expr | None:
         r = self.spec.retval
@@ -61,7 +65,7 @@ class ProbeFacts(Record):
     def field(self, name: str, span: Span) -> ir.Expr | None:
         for a in self.fields():
             if a.name == name:
-                return _load(a, span, deref=False)
+                return _load(a, span)
         return None
 
 
@@ -76,7 +80,7 @@ def field_type(a: ArgInfo) -> Type:
     return UINT64
 
 
-def _load(a: ArgInfo, span: Span, deref: bool) -> ir.Expr:
+def _load(a: ArgInfo, span: Span) -> ir.Expr:
     t = field_type(a)
     if a.constant is not None:
         return ir.Const(value=a.constant, type=t, span=span)
@@ -85,8 +89,6 @@ def _load(a: ArgInfo, span: Span, deref: bool) -> ir.Expr:
                           span=span)
     if a.is_data_loc:
         return ir.CtxDataLoc(offset=a.offset, type=t, span=span)
-    if deref:
-        return ir.CtxLoad(offset=0, deref_offset=a.offset, type=t, span=span)
     if a.array_len is not None and not isinstance(t, StrType):
         # an integer array read as a whole is its first element (btrace argN semantics)
         size = a.size // a.array_len if a.array_len else 8

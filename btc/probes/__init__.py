@@ -14,7 +14,6 @@ _EXPORTS = {
     "list_probes": "listing",
     "PROVIDERS": "registry", "find_provider": "registry", "provider_names": "registry",
     "resolve": "registry", "resolve_all": "registry",
-    "raw_syscall_variant": "syscall",
     "syscall_number": "syscalls", "syscall_table": "syscalls", "syscall_tracepoints": "syscalls",
     "TracepointFormat": "tracefs_format", "parse_format": "tracefs_format",
     "tracepoint_format": "tracefs_format",

@@ -24,7 +24,7 @@ PROG_RAW_TRACEPOINT = 17
 PROG_TRACING = 26
 
 # How `argN` is read (see ProbeSpec.argn).
-ARGN_KINDS = ("tp_slot", "tp_field", "raw", "regs", "raw_syscall", "btf", "none")
+ARGN_KINDS = ("tp_slot", "tp_field", "raw", "regs", "btf", "none")
 
 
 class ArgInfo(Record):

@@ -189,11 +189,14 @@ BPF_ALU64_MOV_K, BPF_ALU64_MOV_X, BPF_ALU64_ADD_K = 0xB7, 0xBF, 0x07
 BPF_JEQ_K, BPF_EXIT = 0x15, 0x95
 BPF_ALU64_ADD_X, BPF_ALU64_SUB_X, BPF_JA, BPF_JSGT_K, BPF_JSLT_K = 0x0F, 0x1F, 0x05, 0x65, 0xC5
 BPF_ST_MEM_DW = 0x7A
+# include/uapi/linux/bpf_common.h: BPF_JMP | BPF_JNE / BPF_JGT | BPF_K (syscall_dispatch)
+BPF_JNE_K, BPF_JGT_K = 0x55, 0x25
 BPF_LDX_MEM = {1: 0x71, 2: 0x69, 4: 0x61, 8: 0x79}  # BPF_LDX | BPF_MEM | size
 BPF_STX_MEM = {1: 0x73, 2: 0x6B, 4: 0x63, 8: 0x7B}  # BPF_STX | BPF_MEM | size
-# include/uapi/linux/bpf.h: enum bpf_func_id (helpers map_dump calls)
+# include/uapi/linux/bpf.h: enum bpf_func_id (helpers map_dump and syscall_dispatch call)
 BPF_FUNC_MAP_LOOKUP_ELEM = 1
 BPF_FUNC_GET_SMP_PROCESSOR_ID = 8
+BPF_FUNC_TAIL_CALL = 12  # syscall_dispatch
 BPF_FUNC_PROBE_READ_KERNEL = 113
 BPF_FUNC_FOR_EACH_MAP_ELEM = 164
 BPF_FUNC_MAP_LOOKUP_PERCPU_ELEM = 195

@@ -15,6 +15,7 @@ from btc.runtime.cpus import online_cpus
 
 _ENOTSUPP = 524
 _NO_PERF_LINK = (errno.EINVAL, errno.EOPNOTSUPP, _ENOTSUPP, errno.ENOSYS)
+_NO_PERF_EVENTS = ("raw_tracepoint", "syscall_dispatch")
 WORKING_PROBES = "tracepoint, rawtracepoint, uprobe/uretprobe, profile and interval probes"
 
 
@@ -25,6 +26,7 @@ class Attachment(Record, frozen=False):
     target: str
     fds: list[int] = field(default_factory=list)
     links: list[int] = field(default_factory=list)  # the BPF link fds among `fds`
+    members: list[str] = field(default_factory=list)  # programs a syscall dispatcher serves
 
     def stop(self) -> None:
         """Take the program off its hook now, keeping the perf events open (disabled) for
@@ -38,6 +40,8 @@ class Attachment(Record, frozen=False):
             syscalls.close(fd)
             self.fds.remove(fd)
         self.links.clear()
+        if self.kind in _NO_PERF_EVENTS:
+            return  # the rest are maps and programs: nothing fires without the link
         for fd in self.fds:  # perf events, no longer feeding a program: stop them firing
             try:
                 syscalls.ioctl(fd, abi.PERF_EVENT_IOC_DISABLE, 0)

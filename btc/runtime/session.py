@@ -139,7 +139,16 @@ class Session:
         # those last to first so that same-point probes fire in source order (as bpftrace).
         first = [p for p in probes if not _runs_newest_first(p["attach"])]
         last = [p for p in reversed(probes) if _runs_newest_first(p["attach"])]
-        for p in first + last:
+        steps: list = first
+        if any("syscall_nr" in p["attach"] for p in first):
+            from btc.runtime import syscall_dispatch  # only then: start-up time
+
+            steps = syscall_dispatch.plan(first)
+        for p in steps + last:
+            if not isinstance(p, dict):  # a syscall_dispatch.Group: one dispatcher for many
+                self.attachments.extend(syscall_dispatch.attach(
+                    p, self.loaded.progs, self.meta.get("kernel", {}).get("machine")))
+                continue
             prog = self.loaded.progs[p["func"]]
             plan = p["attach"]
             if plan.get("kind") == "uprobe" and self.opts.pid and not plan.get("pid"):

@@ -25,6 +25,8 @@ class BenchSettings:
     driver_cmd: str | None = None
     pin: bool = True
     ctypes_driver: bool = False  # force the slow Python loop (to compare drivers)
+    syscall_attach: str = "auto"  # what the variants were compiled with (shown in the report)
+    untraced: bool = True  # measure syscall probes' cost to a syscall they do not trace
 
 
 def run_bench(probes: list[ProbeBench], dialect: str, settings: BenchSettings,
@@ -40,19 +42,30 @@ def run_bench(probes: list[ProbeBench], dialect: str, settings: BenchSettings,
     try:
         for pb in probes:
             driver = _driver_for(pb, settings, syscall_nr)
+            other = _untraced_driver(pb, settings, syscall_nr)
             try:
-                results.append(measure_probe(pb, dialect, driver, settings.opts))
+                results.append(measure_probe(pb, dialect, driver, settings.opts, other))
             finally:
                 driver.close()
+                if other is not None:
+                    other.close()
     finally:
         drivers.unpin_cpu(old_mask)
     info = {"rounds": settings.opts.rounds, "iterations": settings.opts.iterations,
-            "pinned_cpu": cpu, "dialect": dialect}
+            "pinned_cpu": cpu, "dialect": dialect, "syscall_attach": settings.syscall_attach}
     text = report.to_json(machine, info, results) + "\n" if fmt == "json" \
         else report.to_text(machine, info, results)
     out.write(text)
     out.flush()
     return 0
+
+
+def _untraced_driver(pb: ProbeBench, settings: BenchSettings,
+                     syscall_nr: Callable[[str], int | None]) -> drivers.Driver | None:
+    if not settings.untraced:
+        return None
+    name = drivers.untraced_syscall_for(pb.attach, syscall_nr)
+    return drivers.named_driver(name, syscall_nr, settings.ctypes_driver)
 
 
 def _driver_for(pb: ProbeBench, settings: BenchSettings,

@@ -52,8 +52,11 @@ class Driver:
     fixed: bool = True
 
 
-def syscall_name_for(plan: dict) -> str | None:
-    """The syscall whose loop fires this probe, or None when no built-in driver fits."""
+def syscall_name_for(plan: dict, syscall_nr: Callable[[str], int | None] | None = None
+                     ) -> str | None:
+    """The syscall whose loop fires this probe, or None when no built-in driver fits.
+    A raw sys_enter/sys_exit program that checks one number (`syscall_nr` in its plan) is
+    fired by that syscall: its name is looked up among the safe ones with `syscall_nr`."""
     kind = plan.get("kind")
     if kind == "tracepoint":
         cat, name = plan.get("category"), plan.get("name", "")
@@ -64,13 +67,50 @@ def syscall_name_for(plan: dict) -> str | None:
                 if name.startswith(prefix):
                     return name[len(prefix):]
     if kind == "raw_tracepoint" and plan.get("name") in ("sys_enter", "sys_exit"):
-        return _ANY_SYSCALL
+        nr = plan.get("syscall_nr")
+        if nr is None:
+            return _ANY_SYSCALL
+        if syscall_nr is None:
+            return None
+        return next((n for n in _SAFE_ARGS if syscall_nr(n) == nr), None)
+    return None
+
+
+def untraced_syscall_for(plan: dict, syscall_nr: Callable[[str], int | None]) -> str | None:
+    """A cheap safe syscall this syscall probe does not trace (getpid, or getppid when getpid
+    is the traced one), or None: not a syscall probe, or one that fires on every syscall."""
+    mode = syscall_mode(plan)
+    if mode == "raw":
+        traced = plan.get("syscall_nr")
+    elif mode == "tracepoint":
+        traced = syscall_nr(syscall_name_for(plan) or "")
+    else:
+        return None
+    return "getppid" if traced == syscall_nr(_ANY_SYSCALL) else _ANY_SYSCALL
+
+
+def syscall_mode(plan: dict) -> str | None:
+    """How a syscall probe is attached: "tracepoint" (a perf event on one syscall's
+    tracepoint), "raw" (raw tracepoint sys_enter/sys_exit + the program's own number check),
+    "all-tracepoint" / "all-raw" (raw_syscalls: every syscall), or None (not a syscall probe)."""
+    kind, name = plan.get("kind"), plan.get("name", "")
+    if kind == "tracepoint" and plan.get("category") == "syscalls":
+        return "tracepoint"
+    if kind == "tracepoint" and plan.get("category") == "raw_syscalls":
+        return "all-tracepoint"
+    if kind == "raw_tracepoint" and name in ("sys_enter", "sys_exit"):
+        return "raw" if plan.get("syscall_nr") is not None else "all-raw"
     return None
 
 
 def builtin_driver(plan: dict, syscall_nr: Callable[[str], int | None],
                    prefer_ctypes: bool = False) -> Driver | None:
-    name = syscall_name_for(plan)
+    return named_driver(syscall_name_for(plan, syscall_nr), syscall_nr, prefer_ctypes)
+
+
+def named_driver(name: str | None, syscall_nr: Callable[[str], int | None],
+                 prefer_ctypes: bool = False) -> Driver | None:
+    """A loop of the safe syscall `name`, or None when it has no safe arguments or number."""
     if name is None or name not in _SAFE_ARGS:
         return None
     nr = syscall_nr(name)

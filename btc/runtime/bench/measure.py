@@ -6,6 +6,12 @@ alike; per-event deltas are paired within a round (variant minus nothing) before
 Phase 2 (BPF_ENABLE_STATS on, scoped to one fd): each round reads run_cnt/run_time_ns around
 a driver run per variant; the empty variant's figure from the same round is subtracted.
 Statistics cost time per event themselves, which is why the phases are separate.
+
+The "untraced" row (syscall probes): the program variant attached while a loop of another
+syscall runs, timed in the same rotation against that loop unattached; per call, since the
+probe does not trace it. It is the system-wide price of the attach mode: a perf syscall
+tracepoint sends every syscall through the slow path, a raw sys_enter program runs (and
+rejects the number) on every syscall. Phase 2 counts how often the program ran meanwhile.
 """
 from __future__ import annotations
 
@@ -24,6 +30,8 @@ from btc.runtime.meta_read import read_meta, rodata_image
 from btc.runtime.ringbuf import RingBuffer
 
 NONE = "none"
+UNTRACED = "untraced"  # the program variant, driven by a syscall it does not trace
+NONE_UNTRACED = "none-untraced"
 
 
 @dataclass
@@ -56,6 +64,9 @@ class ProbeResult:
     baseline: Summary | None = None  # ns per driver event with nothing attached
     variants: list[VariantResult] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
+    untraced_driver: str | None = None
+    untraced_baseline: Summary | None = None  # ns per call of that driver, unattached
+    untraced: VariantResult | None = None  # e2e_delta per call; events_per_run = program runs
 
 
 class _Loaded:
@@ -98,16 +109,22 @@ def _pinned_cpu() -> int | None:
     return next(iter(mask)) if len(mask) == 1 else None
 
 
-def measure_probe(pb: ProbeBench, dialect: str, driver: Driver, opts: BenchOptions) -> ProbeResult:
+def measure_probe(pb: ProbeBench, dialect: str, driver: Driver, opts: BenchOptions,
+                  untraced: Driver | None = None) -> ProbeResult:
+    """`untraced`: a loop of a syscall the probe does not trace, for the untraced row."""
     res = ProbeResult(pb.probe, pb.attach, pb.prog_type, pb.filter_text, driver.description)
     loaded = _load_variants(pb, dialect)
     try:
         for lv in loaded:
             res.variants.append(VariantResult(lv.name, _sizes(lv)))
+        if untraced is not None:
+            res.untraced_driver = untraced.description
+            program = next(v for v in res.variants if v.name == "program")
+            res.untraced = VariantResult(UNTRACED, program.sizes)
         if opts.warmup:
             _warm_up(loaded, driver, max(1, opts.iterations // 10))
-        cnt = _stats_phase(loaded, driver, opts, res)
-        _e2e_phase(loaded, driver, opts, res, cnt)
+        cnt = _stats_phase(loaded, driver, opts, res, untraced)
+        _e2e_phase(loaded, driver, opts, res, cnt, untraced)
         _note_lost(loaded, res)
     finally:
         for lv in loaded:
@@ -159,17 +176,30 @@ def _rotation(names: list[str], r: int) -> list[str]:
     return order if r % 2 == 0 else order[::-1]
 
 
+def _slots(loaded: list[_Loaded], driver: Driver, untraced: Driver | None,
+           with_none: bool) -> dict[str, tuple[_Loaded | None, Driver]]:
+    """What each name of a round runs: (program attached or None, driver)."""
+    slots: dict[str, tuple[_Loaded | None, Driver]] = {NONE: (None, driver)} if with_none else {}
+    slots.update({lv.name: (lv, driver) for lv in loaded})
+    if untraced is not None:
+        if with_none:
+            slots[NONE_UNTRACED] = (None, untraced)
+        slots[UNTRACED] = (next(lv for lv in loaded if lv.name == "program"), untraced)
+    return slots
+
+
 def _stats_phase(loaded: list[_Loaded], driver: Driver, opts: BenchOptions,
-                 res: ProbeResult) -> float:
+                 res: ProbeResult, untraced: Driver | None = None) -> float:
     """Fills stats_ns/inside/events_per_run; returns the median events per driver run."""
-    per_event: dict[str, list[float]] = {lv.name: [] for lv in loaded}
-    counts: dict[str, list[int]] = {lv.name: [] for lv in loaded}
+    slots = _slots(loaded, driver, untraced, with_none=False)
+    per_event: dict[str, list[float]] = {name: [] for name in slots}
+    counts: dict[str, list[int]] = {name: [] for name in slots}
     with bpf_stats():
         for r in range(opts.rounds):
-            for name in _rotation([lv.name for lv in loaded], r):
-                lv = next(x for x in loaded if x.name == name)
+            for name in _rotation(list(slots), r):
+                lv, drv = slots[name]
                 before = read_run_stats(lv.prog.fd)
-                lv.run_attached(driver, opts.iterations)
+                lv.run_attached(drv, opts.iterations)
                 after = read_run_stats(lv.prog.fd)
                 dc = after.run_cnt - before.run_cnt
                 counts[name].append(dc)
@@ -183,6 +213,12 @@ def _stats_phase(loaded: list[_Loaded], driver: Driver, opts: BenchOptions,
             vr.stats_ns = summarize(vals)
         if vals and empty and len(vals) == len(empty):
             vr.inside = summarize([a - b for a, b in zip(vals, empty)])
+    if res.untraced is not None:
+        res.untraced.events_per_run = summarize(counts[UNTRACED]).median
+        # a perf tracepoint's program runs here only for other processes' calls of its
+        # syscall: those rounds say nothing about the untraced calls
+        if per_event[UNTRACED] and res.untraced.events_per_run > 0:
+            res.untraced.stats_ns = summarize(per_event[UNTRACED])
     events = min(vr.events_per_run for vr in res.variants)
     if events <= 0:
         raise BtcError(f"the driver ({driver.description}) did not fire {res.probe}",
@@ -194,24 +230,30 @@ def _stats_phase(loaded: list[_Loaded], driver: Driver, opts: BenchOptions,
 
 
 def _e2e_phase(loaded: list[_Loaded], driver: Driver, opts: BenchOptions, res: ProbeResult,
-               events: float) -> None:
+               events: float, untraced: Driver | None = None) -> None:
     """Per-event ns: driver time over the events the stats phase counted per run (for a
-    syscall driver that is the iteration count, or the count the probe really fired)."""
+    syscall driver that is the iteration count, or the count the probe really fired).
+    The untraced row is per call of its own driver."""
     fired_all = driver.fixed and events >= 0.9 * opts.iterations
     per_run = float(opts.iterations) if fired_all else events
-    times: dict[str, list[float]] = {NONE: []}
-    times.update({lv.name: [] for lv in loaded})
+    slots = _slots(loaded, driver, untraced, with_none=True)
+    times: dict[str, list[float]] = {name: [] for name in slots}
     for r in range(opts.rounds):
-        for name in _rotation(list(times), r):
-            if name == NONE:
-                times[name].append(time_ns(driver, opts.iterations) / per_run)
-                continue
-            lv = next(x for x in loaded if x.name == name)
-            times[name].append(lv.run_attached(driver, opts.iterations) / per_run)
+        for name in _rotation(list(slots), r):
+            lv, drv = slots[name]
+            div = per_run if drv is driver else float(opts.iterations)
+            elapsed = time_ns(drv, opts.iterations) if lv is None \
+                else lv.run_attached(drv, opts.iterations)
+            times[name].append(elapsed / div)
     base = times[NONE]
     res.baseline = summarize(base)
-    deltas = {n: [a - b for a, b in zip(times[n], base)] for n in times if n != NONE}
+    deltas = {n: [a - b for a, b in zip(times[n], base)] for n in times
+              if n not in (NONE, NONE_UNTRACED, UNTRACED)}
     for vr in res.variants:
         vr.e2e_delta = summarize(deltas[vr.name])
         if "empty" in deltas and vr.name != "empty":
             vr.vs_empty = summarize([a - b for a, b in zip(deltas[vr.name], deltas["empty"])])
+    if res.untraced is not None:
+        ubase = times[NONE_UNTRACED]
+        res.untraced_baseline = summarize(ubase)
+        res.untraced.e2e_delta = summarize([a - b for a, b in zip(times[UNTRACED], ubase)])

@@ -14,7 +14,11 @@ its value at load time and prunes the branch it makes impossible (so the extra t
 nothing at run time). The whole program is compiled (types may come from other rules) and
 only the probe's own function is loaded.
 
-Every variant is compiled as `btc run` compiles without `-p` (no target-pid test).
+Every variant is compiled as `btc run` compiles without `-p` (no target-pid test), and with
+the `--syscall-attach` mode the caller bound into `compile`. The empty program must attach as
+the probe does (a raw sys_enter program is not a perf tracepoint's floor): where the policy
+put them apart (a rule kept as a tracepoint for what it reads), the empty one is compiled
+again with the probe's mode forced.
 This module must not import the compiler (btc.runtime never does): `parse` and `compile` are
 passed in by the command line (`compile` takes `pid_check`, as btc.driver.compile_cached).
 """
@@ -63,14 +67,12 @@ def build(source: str, filename: str, dialect: str, params: list[str],
             text = _splice(source, filters, op, k, dialect)
             forced[name] = (compile(text, filename, dialect, params + [value], pid_check=False),
                             params + [value])
-    empty_src = "".join(f"{p['probe']} {{ }}\n" for p in probes)
-    empty_meta_obj = compile(empty_src, filename, dialect, [], pid_check=False)
-    empty_funcs = {p["probe"]: p["func"] for p in read_meta(empty_meta_obj)["programs"]}
+    empties = _EmptyPrograms(probes, filename, dialect, compile)
     out = []
     for p in probes:
         ftext = filters.get(p.get("rule_index"), (None, None, None))[2]
         pb = ProbeBench(p["probe"], p["attach"], int(p.get("prog_type", 0)), ftext)
-        pb.variants["empty"] = Variant(empty_meta_obj, empty_funcs[p["probe"]], [])
+        pb.variants["empty"] = empties.variant(p)
         if ftext is not None:
             obj, prm = forced["filter"]
             pb.variants["filter"] = Variant(obj, p["func"], prm)
@@ -80,6 +82,29 @@ def build(source: str, filename: str, dialect: str, params: list[str],
             pb.variants["program"] = Variant(main_obj, p["func"], list(params))
         out.append(pb)
     return out
+
+
+class _EmptyPrograms:
+    """`PROBE { }` for every probe, compiled once per syscall attach mode needed."""
+
+    def __init__(self, probes: list[dict], filename: str, dialect: str, compile: Callable):
+        self.src = "".join(f"{p['probe']} {{ }}\n" for p in probes)
+        self.filename, self.dialect, self.compile = filename, dialect, compile
+        self.objs: dict[str | None, tuple[bytes, dict[str, dict]]] = {}
+
+    def variant(self, p: dict) -> Variant:
+        obj, progs = self._compiled(None)
+        if progs[p["probe"]]["attach"].get("kind") != p["attach"].get("kind"):
+            forced = "raw" if p["attach"].get("kind") == "raw_tracepoint" else "tracepoint"
+            obj, progs = self._compiled(forced)
+        return Variant(obj, progs[p["probe"]]["func"], [])
+
+    def _compiled(self, mode: str | None) -> tuple[bytes, dict[str, dict]]:
+        if mode not in self.objs:
+            kw = {"syscall_attach": mode} if mode else {}
+            obj = self.compile(self.src, self.filename, self.dialect, [], pid_check=False, **kw)
+            self.objs[mode] = (obj, {q["probe"]: q for q in read_meta(obj)["programs"]})
+        return self.objs[mode]
 
 
 def _filter_spans(source: str, tree) -> dict[int, tuple[int, int, str]]:
