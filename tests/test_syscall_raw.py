@@ -311,3 +311,173 @@ def test_compile_and_bench_take_the_option():
     for command in ("compile", "bench"):
         ns = cli_parser.parse_args([command, "--syscall-attach", "raw", "-e", "P"])
         assert ns.syscall_attach == "raw"
+
+
+# ------------------------------------------------------------------ one pt_regs read
+
+# Three or more registers read in filters, bodies, branches and a loop, next to a `for` (a
+# callback of its own: bpftrace allows no `args` in it), on sys_enter and sys_exit, for
+# syscalls: and raw_syscalls.
+MANY_ARGS = r"""
+tracepoint:syscalls:sys_enter_openat /pid == cpid && args.mode == 668 && args.flags > 0 &&
+                                      args.dfd != 0/ {
+  if (args.mode > 600) { printf("open %d %d %d\n", args.dfd, args.flags, args.mode); }
+  else { printf("open? %d\n", args.flags); }
+  @open[args.flags, args.mode, args.__syscall_nr] = count();
+}
+tracepoint:syscalls:sys_enter_read /pid == cpid && (args.count == 7777 || args.count == 5)/ {
+  $i = 0;
+  while ($i < 2) { printf("read %d %d %d %d\n", $i, args.fd, args.count, args.buf != 0); $i++; }
+  for ($kv : @open) { printf("for %d\n", $kv.0.2); }
+  printf("after for %d\n", args.fd);
+}
+tracepoint:syscalls:sys_exit_read /pid == cpid && args.ret == 5/ {
+  if (args.__syscall_nr == 0) { printf("read ret=%d nr=%d\n", args.ret, args.__syscall_nr); }
+}
+tracepoint:raw_syscalls:sys_enter /pid == cpid && args.id == 0 && args.args[2] == 7777/ {
+  printf("raw %d %d %d %d\n", args.args[0], args.args[1] != 0, args.args[2], args.id);
+  if (args.args[2] > 7000) { printf("raw big %d\n", args.args[0] + args.args[2]); }
+}
+tracepoint:raw_syscalls:sys_exit /pid == cpid && args.id == 0 && args.ret == 5/ {
+  printf("raw exit id=%d ret=%d\n", args.id, args.ret);
+}
+"""
+
+BTRACE_MANY = r"""
+syscall:openat:entry /arg3 == 668 && arg2 > 0/ {
+  if (arg0 != 0) { printf("open %d %d %d\n", arg0, arg2, arg3); }
+}
+syscall:read:entry /arg2 == 7777/ { printf("read %d %d %d\n", arg0, arg1 != 0, arg2); }
+syscall:read:return /retval == 7777/ { printf("read ret=%d\n", retval); }
+"""
+
+PROBE_READ_KERNEL = 113  # include/uapi/linux/bpf.h: BPF_FUNC_probe_read_kernel
+GET_CURRENT_PID_TGID = 14
+
+
+def _insns(code: bytes) -> list[tuple[int, int, int]]:
+    """(opcode, src_reg, imm) of every instruction (the second half of ld_imm64 too)."""
+    return [(code[i], code[i + 1] >> 4, int.from_bytes(code[i + 4:i + 8], "little", signed=True))
+            for i in range(0, len(code), 8)]
+
+
+def _helper_calls(code: bytes) -> list[tuple[int, int]]:
+    """(instruction index, helper id) of each helper call (BPF_JMP|BPF_CALL, src_reg 0)."""
+    return [(i, imm) for i, (op, src, imm) in enumerate(_insns(code)) if op == 0x85 and src == 0]
+
+
+def _functions(source: str, dialect: str = "bpftrace") -> dict[str, bytes]:
+    from btc.runtime.objfile import parse_object
+
+    obj = driver.compile_source(source, "t.bt", dialect, [], syscall_attach="raw")
+    return {name: f.code for name, f in parse_object(obj).functions.items()}
+
+
+def _reads(code: bytes) -> int:
+    return sum(1 for _, h in _helper_calls(code) if h == PROBE_READ_KERNEL)
+
+
+def test_many_registers_print_the_same_raw_and_as_tracepoints():
+    require_bpf()
+    tp, raw = _run("bpftrace", "tracepoint", MANY_ARGS), _run("bpftrace", "raw", MANY_ARGS)
+    assert raw == tp
+    assert "open -100 524352 668\n" in raw and "@open[524352, 668, 257]: 1\n" in raw
+    assert "read 1 3 7777 1\n" in raw and "read 0 3 5 1\n" in raw
+    assert "for 257\nafter for 3\n" in raw
+    assert "read ret=5 nr=0\n" in raw
+    assert "raw 3 1 7777 0\n" in raw and "raw big 7780\n" in raw
+    assert "raw exit id=0 ret=5\n" in raw
+
+
+def test_btrace_many_argn_print_the_same_raw_and_as_tracepoints():
+    require_bpf()
+    tp, raw = (_printed(_run("btrace", mode, BTRACE_MANY)) for mode in ("tracepoint", "raw"))
+    assert raw == tp
+    lines = raw.splitlines()
+    # AT_FDCWD's register: -100 in its low 32 bits, the upper half is up to the caller
+    assert any(line.startswith("open ") and line.endswith(" 524352 668") for line in lines)
+    assert "read 3 1 7777" in lines and "read ret=7777" in lines
+
+
+def test_registers_are_read_once_per_program():
+    funcs = _functions(MANY_ARGS)
+    probes = [code for name, code in funcs.items() if "_for" not in name]
+    # openat entry: 4 registers, one copy; read entry: one copy; sys_exit_read: the number
+    # is the check's constant, only the check reads orig_ax (ret is ctx[1]); raw sys_enter:
+    # one copy; raw sys_exit: `args.id` (orig_ax) twice, one copy
+    assert [_reads(code) for code in probes] == [1, 1, 1, 1, 1]
+
+
+def test_the_register_copy_follows_the_number_check_and_cheap_tests():
+    code = _functions(MANY_ARGS)["p0_tracepoint_syscalls_sys_enter_openat"]
+    insns, calls = _insns(code), _helper_calls(code)
+    first_read = next(i for i, h in calls if h == PROBE_READ_KERNEL)
+    # `pid == cpid` (get_current_pid_tgid) and `nr == 257` (a jump on the constant) first
+    assert any(h == GET_CURRENT_PID_TGID and i < first_read for i, h in calls)
+    assert any(op in (0x15, 0x55) and imm == 257 for op, _, imm in insns[:first_read])
+
+
+def test_a_copy_covers_only_the_registers_read():
+    # rdx, rsi and rdi (pt_regs 96..120): one 24-byte copy; a lone read stays 8 bytes
+    src = "tracepoint:syscalls:sys_enter_read { @[args.fd, args.buf, args.count] = count(); }"
+    assert _ir(src, "raw").count("->+") == 3
+    asm = driver.emit(src, "t.bt", "bpftrace", [], "asm", syscall_attach="raw")
+    assert asm.count("call 113") == 1 and "w2 = 24" in asm and "+= 96" in asm
+    one = driver.emit("tracepoint:syscalls:sys_enter_read { @[args.count] = count(); }", "t.bt",
+                      "bpftrace", [], "asm", syscall_attach="raw")
+    assert one.count("call 113") == 1 and "w2 = 8" in one
+
+
+def test_a_register_read_once_keeps_its_own_read_in_a_branch():
+    # one read site: no copy hoisted out of the branch, events that skip it read nothing
+    src = "tracepoint:syscalls:sys_enter_read { if (pid == 1) { @ = sum(args.count); } }"
+    code = _functions(src)["p0_tracepoint_syscalls_sys_enter_read"]
+    calls = _helper_calls(code)
+    assert [h for _, h in calls if h == PROBE_READ_KERNEL] == [PROBE_READ_KERNEL]
+    first_read = next(i for i, h in calls if h == PROBE_READ_KERNEL)
+    assert any(h == GET_CURRENT_PID_TGID and i < first_read for i, h in calls)
+
+
+def test_a_compiled_object_with_a_register_copy_runs(tmp_path):
+    # `btc compile` objects carry the -p test ahead of the filter; the copy follows both
+    require_bpf()
+    obj = str(tmp_path / "many.o")
+    res = run_btc("compile", "--dialect", "bpftrace", "--syscall-attach", "raw", "-e",
+                  MANY_ARGS, "-o", obj)
+    assert res.returncode == 0, res.stderr
+    res = run_btc("run", obj, "-c", DRIVER_CMD, timeout=120)
+    assert res.returncode == 0, res.stderr
+    assert res.stdout == _run("bpftrace", "tracepoint", MANY_ARGS)
+
+
+def test_dash_p_with_a_register_copy():
+    require_bpf()
+    me = str(os.getpid())
+    tracer = Tracer("run", "--dialect", "bpftrace", "--syscall-attach", "raw", "-p", me, "-e",
+                    "tracepoint:syscalls:sys_enter_read /args.count == 4321/ "
+                    "{ printf(\"%d %d %d\\n\", args.fd > 0, args.buf != 0, args.count); }")
+    tracer.wait_attached()
+    fd = os.open("/dev/zero", os.O_RDONLY)
+    try:
+        child = os.fork()
+        if child == 0:  # another process: -p must ignore it
+            os.read(fd, 4321)
+            os._exit(0)
+        os.waitpid(child, 0)
+        os.read(fd, 4321)
+    finally:
+        os.close(fd)
+    res = tracer.stop(signal.SIGINT)
+    assert res.returncode == 0, res.stderr
+    assert [line for line in res.stdout.splitlines()[1:] if line] == ["1 1 4321"]
+
+
+def test_bench_s_false_filter_rejects_before_the_copy():
+    # btc bench's "filter" row runs `(F) && $K` with $K = 0: when F reads no register the
+    # copy (for the body) comes after $K's test, so the row measures F alone
+    src = ("tracepoint:syscalls:sys_enter_read /(pid > 0) && $1/ "
+           "{ @ = sum(args.fd + args.count + args.buf); }")
+    asm = driver.emit(src, "t.bt", "bpftrace", ["0"], "asm", syscall_attach="raw")
+    body = asm[asm.index("p0_tracepoint_syscalls_sys_enter_read:"):]
+    k_test = body.index("r1 = *(u64 *)(r1 + 0)")  # $1, the first .rodata slot
+    assert body.count("call 113") == 1 and body.index("call 113") > k_test

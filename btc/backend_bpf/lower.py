@@ -19,6 +19,7 @@ from btc.backend_bpf.debuginfo import DebugInfo
 from btc.backend_bpf.formap import own_nodes
 from btc.backend_bpf.helpers import BPF_ANY, BPF_F_USER_STACK, BPF_NOEXIST, BpfFunc
 from btc.backend_bpf.layout import I8, I32, I64, PTR, MapPlan, as_int_type, is_memory, llvm_int
+from btc.backend_bpf.regs_window import RegsWindow, plan_window
 from btc.diagnostics import NO_SPAN, BtcError
 from btc.ir import nodes as N
 from btc.ir import types as T
@@ -91,6 +92,11 @@ class _Temps:
 
 
 class FunctionLowerer:
+    # the pt_regs copy that serves register reads once it is read (class defaults: a `for`
+    # callback, which does not run __init__, keeps per-read probe reads)
+    _regs_window: RegsWindow | None = None
+    _window_mem: ir.Value | None = None
+
     def __init__(self, mc: ModuleCtx, fn_ir: N.Function):
         self.mc = mc
         self.f = fn_ir
@@ -127,7 +133,10 @@ class FunctionLowerer:
         if ((M.SLOT_TARGET_PID,) in self.mc.slots and not is_special(self.f)
                 and not self.f.probe.text.startswith("interval:")):
             self._target_pid_check()
-        if self.f.filter is not None:
+        window = plan_window(self.f, own_nodes, walk)
+        if window is not None:
+            self._filter_reading_window(window)
+        elif self.f.filter is not None:
             self._wrap(self.f.filter, self._filter, self.f.filter)
         self._declare_locals()
         for s in self.f.body:
@@ -137,6 +146,29 @@ class FunctionLowerer:
         self._finish_entry()
         self._move_cold_blocks()
         return self.t.scratch_high
+
+    def _filter_reading_window(self, w: RegsWindow) -> None:
+        """The filter, then the pt_regs copy; when the filter reads registers, one conjunct
+        at a time (the same test) with the copy right before the first that reads one."""
+        if w.start == len(w.conjuncts):
+            if self.f.filter is not None:  # as a whole: the same code as without a copy
+                self._wrap(self.f.filter, self._filter, self.f.filter)
+            self._read_window(w)
+            return
+        for i, c in enumerate(w.conjuncts):
+            if i == w.start:
+                self._read_window(w)
+            self._wrap(c, self._filter, c)
+
+    def _read_window(self, w: RegsWindow) -> None:
+        with self._at_entry():
+            mem = self.b.alloca(ir.ArrayType(I8, w.size), name="regs")
+            mem.align = 8
+            mem.type = PTR  # opaque: loads of any width go through it
+        regs = self.b.load(self.ctx, typ=I64, align=8)
+        src = self.b.inttoptr(self.b.add(regs, I64(w.lo)), PTR)
+        self.bpf.probe_read(mem, I32(w.size), src, user=False)
+        self._regs_window, self._window_mem = w, mem
 
     def _move_cold_blocks(self) -> None:
         """Put rarely-run blocks last. LLVM keeps the IR's block order here (it ignores branch
@@ -798,6 +830,10 @@ class FunctionLowerer:
             return self._ctx_bytes(e)
         it = as_int_type(e.type)
         lty = llvm_int(it)
+        w = self._regs_window
+        if w is not None and w.covers(e):
+            at = self.bpf.at(self._window_mem, e.deref_offset - w.lo)
+            return self.b.load(at, typ=lty, align=it.size())
         if e.deref_offset is None:
             if self.f.probe.prog_type != ProgType.TRACEPOINT and e.offset % 8 == 0 and it.bits < 64:
                 # raw_tp args, pt_regs and perf_event regs only allow full 8-byte reads

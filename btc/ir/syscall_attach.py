@@ -104,6 +104,10 @@ def _move_load(e: ir.CtxLoad, raw, failed: list) -> ir.Expr:
     if loc is None:
         failed.append(e)
         return e
+    if raw.syscall_nr is not None and loc == syscall_raw.guard_location(raw):
+        # the number check that _guarded puts first has proven this value: on sys_exit a
+        # read of it would be another bpf_probe_read_kernel of orig_ax
+        return ir.Const(value=raw.syscall_nr, type=t, span=e.span)
     return ir.CtxLoad(offset=loc[0], deref_offset=loc[1], type=t, span=e.span)
 
 
