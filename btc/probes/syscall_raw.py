@@ -80,10 +80,6 @@ def raw_variant(spec: ProbeSpec, machine: str | None = None) -> ProbeSpec | None
                                plan=plan("raw_tracepoint", name=tp, **fields), syscall_nr=nr)
 
 
-def is_raw_variant(spec: ProbeSpec) -> bool:
-    return spec.prog_type == PROG_RAW_TRACEPOINT and spec.category in ("syscalls", "raw_syscalls")
-
-
 def raw_location(spec: ProbeSpec, offset: int, size: int) -> tuple[int, int | None] | None:
     """Where the raw variant reads the tracepoint-record value of `size` bytes at `offset`:
     (ctx offset, None) for a ctx word, (ctx offset of the pt_regs pointer, offset in pt_regs)
