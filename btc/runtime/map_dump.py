@@ -15,6 +15,7 @@ import mmap
 import struct
 
 from btc.runtime import abi, syscalls
+from btc.runtime.bpf_asm import Asm
 
 TYPE_CHECKING = False  # typing.TYPE_CHECKING without importing typing
 
@@ -29,7 +30,6 @@ _SLACK = 1024  # a NO_PREALLOC hash may overshoot max_entries a little (per-CPU 
 # cheaper by batch
 _MAX_ARRAY_BYTES = 128 << 20
 _MAX_OFF = 0x7FFF  # instruction offsets are s16
-_INSN = struct.Struct("<BBhi")
 # |delta| bound between two CPUs' copies of a per-CPU value (the verifier's limit on a
 # variable pointer offset is 2**29); a farther CPU is read by lookup every time
 _MAX_DELTA = 1 << 28
@@ -38,58 +38,11 @@ _MAX_DELTA = 1 << 28
 _MAX_FAST_CPUS = 16
 
 
-class _Asm:
-    """A straight-line BPF instruction list with forward jumps to named labels."""
-
-    def __init__(self) -> None:
-        self.insns: list[list] = []  # [code, dst, src, off, imm, label-or-None]
-        self.labels: dict[str, int] = {}
-
-    def op(self, code: int, dst: int = 0, src: int = 0, off: int = 0, imm: int = 0,
-           label: str | None = None) -> None:
-        self.insns.append([code, dst, src, off, imm, label])
-
-    def ld_map(self, dst: int, fd: int) -> None:
-        self.op(abi.BPF_LD_IMM64, dst, abi.BPF_PSEUDO_MAP_FD, imm=fd)
-        self.op(0)
-
-    def ld_func(self, dst: int, label: str) -> None:
-        self.op(abi.BPF_LD_IMM64, dst, abi.BPF_PSEUDO_FUNC, label=label)
-        self.op(0)
-
-    def call(self, helper: int) -> None:
-        self.op(abi.BPF_JMP_CALL, imm=helper)
-
-    def copy(self, dst: int, dst_off: int, src: int, n: int) -> None:
-        """Copy n bytes from [src] to [dst + dst_off] through r1 (widest loads first)."""
-        pos = 0
-        for width in (8, 4, 2, 1):
-            while n - pos >= width:
-                self.op(abi.BPF_LDX_MEM[width], 1, src, pos)
-                self.op(abi.BPF_STX_MEM[width], dst, 1, dst_off + pos)
-                pos += width
-
-    def mark(self, label: str) -> None:
-        self.labels[label] = len(self.insns)
-
-    def encode(self) -> bytes:
-        out = []
-        for i, (code, dst, src, off, imm, label) in enumerate(self.insns):
-            if label is not None:
-                rel = self.labels[label] - (i + 1)
-                if code == abi.BPF_LD_IMM64:
-                    imm = rel  # BPF_PSEUDO_FUNC: subprogram start relative to the next insn
-                else:
-                    off = rel
-            out.append(_INSN.pack(code, dst | (src << 4), off, imm))
-        return b"".join(out)
-
-
 def _program(h: "MapHandle", keys_fd: int, vals_fd: int, cpus: list[int],
              fast: bool = True) -> tuple[bytes, int]:
     """The instructions and the callback's first instruction index. Main returns the number
     of elements copied (above the arrays' size when the walk failed: dump() declines)."""
-    a = _Asm()
+    a = Asm()
     fast = fast and bool(cpus)
     ctx = -8 * (3 + (len(cpus) if fast else 0))  # u64 index; u64 known; s64 delta per CPU
     a.op(abi.BPF_ST_MEM_DW, 10, 0, -8, 0)
@@ -121,7 +74,7 @@ def _program(h: "MapHandle", keys_fd: int, vals_fd: int, cpus: list[int],
     return a.encode(), a.labels["cb"]
 
 
-def _callback(a: _Asm, h: "MapHandle", keys_fd: int, vals_fd: int, cpus: list[int],
+def _callback(a: Asm, h: "MapHandle", keys_fd: int, vals_fd: int, cpus: list[int],
               fast: bool) -> None:
     """cb(map, key, value, ctx): keys[i] = *key; values[i] = value (every CPU's slot); i++.
     Registers: r6 key, r7 ctx, r8 values row, r9 value (the walking CPU's slot)."""
@@ -161,7 +114,7 @@ def _callback(a: _Asm, h: "MapHandle", keys_fd: int, vals_fd: int, cpus: list[in
         a.op(abi.BPF_EXIT)
 
 
-def _slots_fast(a: _Asm, h: "MapHandle", ncpu: int) -> None:
+def _slots_fast(a: Asm, h: "MapHandle", ncpu: int) -> None:
     """Once the deltas are known: slot i = one probe read at value + delta[i]. Why: CPU c's
     copy of any per-CPU allocation lies __per_cpu_offset[c] - __per_cpu_offset[this] from
     this CPU's (per_cpu_ptr), the same for every element, so the first element's lookups
@@ -182,7 +135,7 @@ def _slots_fast(a: _Asm, h: "MapHandle", ncpu: int) -> None:
     a.mark("slow")
 
 
-def _slots_by_lookup(a: _Asm, h: "MapHandle", cpus: list[int], fast: bool) -> None:
+def _slots_by_lookup(a: Asm, h: "MapHandle", cpus: list[int], fast: bool) -> None:
     """Slot i = bpf_map_lookup_percpu_elem(key, cpus[i]); `fast`: also learn the deltas
     (pointer - pointer: a scalar for privileged programs) and mark them known."""
     for i, cpu in enumerate(cpus):

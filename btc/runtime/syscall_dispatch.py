@@ -25,6 +25,7 @@ from btc.diagnostics import BtcError
 from btc.records import Record, field
 from btc.runtime import abi
 from btc.runtime.attach import Attachment, attach_raw_tracepoint
+from btc.runtime.bpf_asm import Asm
 
 TYPE_CHECKING = False  # typing.TYPE_CHECKING without importing typing
 
@@ -33,7 +34,6 @@ if TYPE_CHECKING:
 
 HOOKS = ("sys_enter", "sys_exit")
 KIND = "syscall_dispatch"  # the Attachment kind of a group
-_INSN = struct.Struct("<BBhi")
 _CTX_ARG1 = 8  # raw tracepoint ctx: u64 args[]; sys_enter/sys_exit pass (regs, id / ret)
 # Syscall tables have < 1024 entries on every Linux architecture; a larger number (x32's bit
 # 30) would make a huge table: such a program stays attached on its own
@@ -131,28 +131,27 @@ def dispatcher_insns(hook: str, table_fd: int, entries: int, machine: str | None
     bpf_probe_read_kernel from ctx[0]); if nr < entries: bpf_tail_call(ctx, table, nr);
     return 0. The 64-bit bound check matters: the helper takes a u32 index, and a number
     above 2**32 would otherwise wrap onto a real syscall's slot."""
-    out: list[tuple[int, int, int, int, int]] = []
-    op = lambda code, dst=0, src=0, off=0, imm=0: out.append((code, dst, src, off, imm))  # noqa: E731
+    a = Asm()
     if hook == "sys_enter":
-        op(abi.BPF_LDX_MEM[8], 3, 1, _CTX_ARG1)
+        a.op(abi.BPF_LDX_MEM[8], 3, 1, _CTX_ARG1)
     else:
-        op(abi.BPF_ALU64_MOV_X, 6, 1)
-        op(abi.BPF_LDX_MEM[8], 3, 1, 0)
-        op(abi.BPF_ALU64_ADD_K, 3, imm=_nr_offset(machine))
-        op(abi.BPF_ALU64_MOV_X, 1, 10)
-        op(abi.BPF_ALU64_ADD_K, 1, imm=-8)
-        op(abi.BPF_ALU64_MOV_K, 2, imm=8)
-        op(abi.BPF_JMP_CALL, imm=abi.BPF_FUNC_PROBE_READ_KERNEL)
-        op(abi.BPF_JNE_K, 0, off=6, imm=0)  # unreadable: no number, no call
-        op(abi.BPF_LDX_MEM[8], 3, 10, -8)
-        op(abi.BPF_ALU64_MOV_X, 1, 6)
-    op(abi.BPF_JGT_K, 3, off=3, imm=entries - 1)
-    op(abi.BPF_LD_IMM64, 2, abi.BPF_PSEUDO_MAP_FD, imm=table_fd)
-    op(0)
-    op(abi.BPF_JMP_CALL, imm=abi.BPF_FUNC_TAIL_CALL)  # returns only when the slot is empty
-    op(abi.BPF_ALU64_MOV_K, 0, imm=0)  # both jumps above land here
-    op(abi.BPF_EXIT)
-    return b"".join(_INSN.pack(c, d | (s << 4), o, i) for c, d, s, o, i in out)
+        a.op(abi.BPF_ALU64_MOV_X, 6, 1)
+        a.op(abi.BPF_LDX_MEM[8], 3, 1, 0)
+        a.op(abi.BPF_ALU64_ADD_K, 3, imm=_nr_offset(machine))
+        a.op(abi.BPF_ALU64_MOV_X, 1, 10)
+        a.op(abi.BPF_ALU64_ADD_K, 1, imm=-8)
+        a.op(abi.BPF_ALU64_MOV_K, 2, imm=8)
+        a.call(abi.BPF_FUNC_PROBE_READ_KERNEL)
+        a.op(abi.BPF_JNE_K, 0, label="out")  # unreadable: no number, no call
+        a.op(abi.BPF_LDX_MEM[8], 3, 10, -8)
+        a.op(abi.BPF_ALU64_MOV_X, 1, 6)
+    a.op(abi.BPF_JGT_K, 3, imm=entries - 1, label="out")
+    a.ld_map(2, table_fd)
+    a.call(abi.BPF_FUNC_TAIL_CALL)  # returns only when the slot is empty
+    a.mark("out")
+    a.op(abi.BPF_ALU64_MOV_K, 0, imm=0)
+    a.op(abi.BPF_EXIT)
+    return a.encode()
 
 
 def _nr_offset(machine: str | None) -> int:
